@@ -1,0 +1,25 @@
+// promptpack: the one CLI. Parses the command line and runs the chosen subcommand.
+#include "commands.hpp"
+
+#include <exception>
+#include <iostream>
+
+int main(int argc, char** argv) {
+  using namespace promptpack::cli;
+  CLI::App app{"promptpack: send prompts to custom LLM endpoints, many prompts per request"};
+  app.require_subcommand(1);
+  app.footer("Run `promptpack <command> --help` for the options of each command.");
+  int exit_status = exit_ok;
+  add_serve_command(app, exit_status);
+  add_complete_command(app, exit_status);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? exit_ok : exit_usage;
+  } catch (const std::exception& e) {
+    std::cerr << "promptpack: " << e.what() << "\n";
+    return exit_usage;
+  }
+  return exit_status;
+}

@@ -1,0 +1,64 @@
+// The units of work inside the engine: groups, submissions, prompts in flight and batches.
+#pragma once
+
+#include "retry/retry_policy.hpp"
+
+#include <promptpack/client.hpp>
+#include <promptpack/request_writer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace promptpack::detail {
+
+/// A (model, params) pair with its request writer. Prompts of one group may share a request.
+struct request_group {
+  request_group(std::string m, SamplingParams p)
+      : writer(m, p), model(std::move(m)), params(std::move(p)) {}
+
+  request_writer writer;
+  std::string model;
+  SamplingParams params;
+};
+
+/// One submit call: where its results go, and how many are still to come.
+struct submission {
+  submission(BulkSink& s, std::size_t count) : sink(&s), remaining(count) {}
+  BulkSink* sink;
+  std::atomic<std::size_t> remaining;
+};
+
+/// One prompt in flight. The prompt's bytes belong to the caller until its result is delivered.
+struct work_item {
+  std::string_view prompt;
+  submission* owner = nullptr;
+  std::size_t index = 0;  ///< position in the owner's span
+};
+
+using clock = std::chrono::steady_clock;
+
+/// Prompts of one group that travel in one request, and their shared history.
+struct batch {
+  GroupHandle group;
+  std::vector<work_item> items;
+  std::size_t bytes = 0;          ///< estimated request body size
+  attempt_budget budget;          ///< exchanges so far
+  clock::time_point opened{};     ///< when the first item arrived (for max_delay_us)
+  clock::time_point deadline{};   ///< the end of the total timeout of its oldest prompt
+  clock::time_point not_before{}; ///< backoff: not sent before this
+
+  void reset() {
+    group.reset();
+    items.clear();
+    bytes = 0;
+    budget = {};
+  }
+};
+
+using batch_ptr = std::unique_ptr<batch>;
+
+}  // namespace promptpack::detail

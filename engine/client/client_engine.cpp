@@ -1,0 +1,287 @@
+// The engine's life cycle, submission paths and result delivery.
+#include "client/client_engine.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <stdexcept>
+
+namespace promptpack::detail {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::chrono::milliseconds ms(double value) {
+  return std::chrono::milliseconds(static_cast<std::int64_t>(value));
+}
+
+std::vector<endpoint_url> parse_urls(const ClientConfig& config) {
+  if (config.endpoints.empty()) {
+    throw std::invalid_argument("no endpoint configured; pass --api-base URL");
+  }
+  std::vector<endpoint_url> urls;
+  for (const auto& endpoint : config.endpoints) {
+    std::string error;
+    auto url = parse_endpoint_url(endpoint.api_base, error);
+    if (!url) throw std::invalid_argument("bad api_base: " + error);
+    if (!(endpoint.weight > 0)) {
+      throw std::invalid_argument("endpoint " + endpoint.api_base + " has weight " +
+                                  std::to_string(endpoint.weight) + "; weights must be > 0");
+    }
+    urls.push_back(std::move(*url));
+  }
+  return urls;
+}
+
+void check_config(const ClientConfig& c) {
+  auto require = [](bool ok, const char* what) {
+    if (!ok) throw std::invalid_argument(what);
+  };
+  require(c.max_batch_prompts >= 1, "max_batch_prompts must be at least 1");
+  require(c.max_batch_bytes >= 1, "max_batch_bytes must be at least 1");
+  require(c.connections_per_endpoint >= 1, "connections_per_endpoint must be at least 1");
+  require(c.max_pending >= 1, "max_pending must be at least 1");
+  require(c.request_timeout_s > 0, "request_timeout_s must be > 0");
+  require(c.connect_timeout_s > 0, "connect_timeout_s must be > 0");
+  require(c.total_timeout_s > 0, "total_timeout_s must be > 0");
+  require(c.max_retries >= 0, "max_retries must be >= 0");
+}
+
+std::vector<double> weights_of(const ClientConfig& config) {
+  std::vector<double> weights;
+  for (const auto& e : config.endpoints) weights.push_back(e.weight);
+  return weights;
+}
+
+const Error invalid_utf8_error{.type = errc::invalid_input,
+                               .message = "prompt is not valid UTF-8; fix the input's encoding",
+                               .http_status = 0,
+                               .attempts = 0};
+const Error shut_down_error{.type = errc::cancelled,
+                            .message = "the client was shut down before the prompt was accepted",
+                            .http_status = 0,
+                            .attempts = 0};
+
+}  // namespace
+
+client_engine::client_engine(ClientConfig config)
+    : config_((check_config(config), std::move(config))),
+      urls_(parse_urls(config_)),
+      policy_(retry_config{.max_retries = config_.max_retries,
+                           .backoff_base = ms(config_.backoff_base_ms),
+                           .backoff_cap = ms(config_.backoff_cap_ms)}),
+      ioc_(static_cast<int>(config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency()))) {
+  const bool any_tls = std::any_of(urls_.begin(), urls_.end(), [](const auto& u) { return u.tls; });
+  if (any_tls) {
+    tls_.emplace(asio::ssl::context::tls_client);
+    boost::system::error_code ec;
+    if (!config_.ca_file.empty()) {
+      tls_->load_verify_file(config_.ca_file, ec);
+      if (ec) {
+        throw std::invalid_argument("cannot load CA file '" + config_.ca_file + "': " + ec.message() +
+                                    "; pass a PEM bundle to --ca-file");
+      }
+    } else {
+      tls_->set_default_verify_paths(ec);
+    }
+  }
+  scheduler_ = std::make_unique<scheduler>(
+      ioc_.get_executor(),
+      scheduler_config{.max_batch_prompts = config_.max_batch_prompts,
+                       .max_batch_bytes = config_.max_batch_bytes,
+                       .max_delay = std::chrono::microseconds(config_.max_delay_us),
+                       .max_pending = config_.max_pending,
+                       .total_timeout = ms(config_.total_timeout_s * 1000),
+                       .health = {.failure_threshold = config_.endpoint_failure_threshold,
+                                  .cooldown = ms(config_.endpoint_cooldown_s * 1000),
+                                  .max_cooldown = std::chrono::milliseconds(60000)}},
+      weights_of(config_),
+      [this](batch_ptr b, const exchange_outcome& why, errc type) { fail(std::move(b), why, type); });
+  group(config_.model, config_.params);  // validates the model and default params up front
+  work_.emplace(ioc_.get_executor());
+  start_connections();
+  const unsigned thread_count = config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < thread_count; ++i) threads_.emplace_back([this] { ioc_.run(); });
+}
+
+client_engine::~client_engine() { shutdown(ShutdownMode::cancel); }
+
+void client_engine::start_connections() {
+  for (std::size_t e = 0; e < urls_.size(); ++e) {
+    for (std::size_t i = 0; i < config_.connections_per_endpoint; ++i) {
+      auto& slot = *connections_.emplace_back(
+          std::make_unique<connection_slot>(asio::make_strand(ioc_)));
+      {
+        std::lock_guard lock(exit_mutex_);
+        ++connections_running_;
+      }
+      spawn_connection(*this, e, slot.strand, slot.cancel.slot(), [this] {
+        std::lock_guard lock(exit_mutex_);
+        if (--connections_running_ == 0) exit_cv_.notify_all();
+      });
+    }
+  }
+}
+
+GroupHandle client_engine::group(std::string_view model, const SamplingParams& params) {
+  auto candidate = std::make_shared<const request_group>(std::string(model), params);
+  std::lock_guard lock(groups_mutex_);
+  for (const auto& g : groups_) {
+    if (g->writer.group_key() == candidate->writer.group_key()) return g;
+  }
+  groups_.push_back(candidate);
+  return candidate;
+}
+
+void client_engine::submit_bulk(std::span<const std::string_view> prompts, const GroupHandle& group,
+                                BulkSink& sink) {
+  if (prompts.empty()) {
+    sink.on_complete();
+    return;
+  }
+  counters_.submitted.fetch_add(prompts.size(), std::memory_order_relaxed);
+  auto* owner = new submission(sink, prompts.size());
+  // Admission in chunks no larger than the pending window, so a huge span streams through it.
+  const std::size_t chunk = std::max<std::size_t>(1, config_.max_pending / 2);
+  for (std::size_t first = 0; first < prompts.size(); first += chunk) {
+    enqueue_chunk(prompts.subspan(first, std::min(chunk, prompts.size() - first)), first, group, owner);
+  }
+}
+
+void client_engine::enqueue_chunk(std::span<const std::string_view> prompts, std::size_t first_index,
+                                  const GroupHandle& group, submission* owner) {
+  // Reused per thread: the bulk path allocates nothing per prompt once warm.
+  thread_local std::vector<work_item> valid;
+  valid.clear();
+  std::vector<work_item> invalid;  // rare: allocated only when a prompt is bad
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    const work_item item{.prompt = prompts[i], .owner = owner, .index = first_index + i};
+    if (is_valid_utf8(prompts[i])) {
+      valid.push_back(item);
+    } else {
+      invalid.push_back(item);
+    }
+  }
+  // Invalid prompts complete before the valid ones are queued, while `owner` is certainly alive
+  // (the valid ones still count in it).
+  if (!invalid.empty()) complete_with(invalid, invalid_utf8_error);
+  if (valid.empty()) return;
+  if (!scheduler_->acquire(valid.size())) {
+    complete_with(std::vector<work_item>(valid.begin(), valid.end()), shut_down_error);
+    return;
+  }
+  scheduler_->enqueue(group, valid);
+}
+
+void client_engine::submit_owned_async(std::string_view prompt, const GroupHandle& group, BulkSink& sink) {
+  counters_.submitted.fetch_add(1, std::memory_order_relaxed);
+  auto* owner = new submission(sink, 1);
+  const work_item item{.prompt = prompt, .owner = owner, .index = 0};
+  if (!is_valid_utf8(prompt)) {
+    complete_with({&item, 1}, invalid_utf8_error);
+    return;
+  }
+  scheduler_->acquire_async(1, [this, item, group](bool admitted) {
+    if (admitted) {
+      scheduler_->enqueue(group, {&item, 1});
+    } else {
+      complete_with({&item, 1}, shut_down_error);
+    }
+  });
+}
+
+void client_engine::complete_with(std::span<const work_item> items, const Error& error) {
+  std::vector<BulkResult> results;
+  results.reserve(items.size());
+  for (const auto& item : items) results.push_back({.index = item.index, .outputs = {}, .error = &error});
+  counters_.failed.fetch_add(items.size(), std::memory_order_relaxed);
+  complete_items(items, results);
+}
+
+void client_engine::complete_items(std::span<const work_item> items, std::span<const BulkResult> results) {
+  std::size_t i = 0;
+  while (i < items.size()) {
+    submission* owner = items[i].owner;
+    std::size_t j = i + 1;
+    while (j < items.size() && items[j].owner == owner) ++j;
+    const std::size_t count = j - i;
+    owner->sink->on_results(results.subspan(i, count));
+    if (owner->remaining.fetch_sub(count, std::memory_order_acq_rel) == count) {
+      owner->sink->on_complete();
+      delete owner;
+    }
+    i = j;
+  }
+}
+
+void client_engine::deliver(batch_ptr b, const parsed_response* parsed, const Error* error) {
+  thread_local std::vector<BulkResult> results;
+  results.clear();
+  std::size_t succeeded = 0;
+  for (std::size_t i = 0; i < b->items.size(); ++i) {
+    if (parsed && parsed->answers[i].answered) {
+      results.push_back({.index = b->items[i].index, .outputs = parsed->outputs_of(i), .error = nullptr});
+      ++succeeded;
+    } else {
+      results.push_back({.index = b->items[i].index, .outputs = {}, .error = error});
+    }
+  }
+  counters_.succeeded.fetch_add(succeeded, std::memory_order_relaxed);
+  counters_.failed.fetch_add(b->items.size() - succeeded, std::memory_order_relaxed);
+  const std::size_t count = b->items.size();
+  complete_items(b->items, results);
+  scheduler_->recycle(std::move(b));
+  scheduler_->release(count);
+}
+
+void client_engine::fail(batch_ptr b, const exchange_outcome& outcome, errc type) {
+  const Error error{.type = type,
+                    .message = failure_message(outcome, type, b->budget),
+                    .http_status = outcome.status,
+                    .attempts = b->budget.sent + b->budget.unsent};
+  deliver(std::move(b), nullptr, &error);
+}
+
+void client_engine::shutdown(ShutdownMode mode) {
+  std::lock_guard lock(shutdown_mutex_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (mode == ShutdownMode::cancel) {
+    cancelling_.store(true, std::memory_order_release);
+    scheduler_->close(true);
+    for (auto& slot : connections_) {
+      asio::post(slot->strand, [s = slot.get()] { s->cancel.emit(asio::cancellation_type::terminal); });
+    }
+  } else {
+    scheduler_->close(false);
+  }
+  scheduler_->wait_idle();  // every accepted prompt has completed
+  work_.reset();
+  {
+    std::unique_lock exit_lock(exit_mutex_);
+    exit_cv_.wait(exit_lock, [this] { return connections_running_ == 0; });
+  }
+  ioc_.stop();  // the scheduler's timer may still be armed; nothing else is left
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+ClientStats client_engine::stats() const {
+  ClientStats s;
+  s.prompts_submitted = counters_.submitted.load(std::memory_order_relaxed);
+  s.prompts_succeeded = counters_.succeeded.load(std::memory_order_relaxed);
+  s.prompts_failed = counters_.failed.load(std::memory_order_relaxed);
+  s.requests_sent = counters_.requests.load(std::memory_order_relaxed);
+  s.requests_retried = counters_.retried.load(std::memory_order_relaxed);
+  s.batches_split = counters_.splits.load(std::memory_order_relaxed);
+  s.connects = counters_.connects.load(std::memory_order_relaxed);
+  s.bytes_sent = counters_.bytes_sent.load(std::memory_order_relaxed);
+  s.bytes_received = counters_.bytes_received.load(std::memory_order_relaxed);
+  s.prompts_pending = scheduler_->pending();
+  s.requests_in_flight = counters_.in_flight.load(std::memory_order_relaxed);
+  s.latency_p50_ms = static_cast<double>(latency_.quantile(0.5).count()) / 1000.0;
+  s.latency_p99_ms = static_cast<double>(latency_.quantile(0.99).count()) / 1000.0;
+  return s;
+}
+
+}  // namespace promptpack::detail

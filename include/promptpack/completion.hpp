@@ -1,0 +1,46 @@
+// What a prompt ends with: its outputs or an Error; and the bulk interface that avoids copies.
+#pragma once
+
+#include <promptpack/error.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace promptpack {
+
+/// The owned result of one prompt.
+struct Completion {
+  std::vector<std::string> outputs;  ///< every output the endpoint gave, in order
+  std::optional<Error> error;        ///< set when the prompt failed; outputs is then empty
+
+  bool ok() const noexcept { return !error.has_value(); }
+};
+
+/// One prompt's result as seen by a bulk sink. The views are valid only during the callback.
+struct BulkResult {
+  std::size_t index = 0;                       ///< position in the submitted span
+  std::span<const std::string_view> outputs;   ///< empty when error != nullptr
+  const Error* error = nullptr;                ///< null on success
+};
+
+/// Receives the results of one submit_bulk() call. Implemented by the caller.
+/// on_results() runs on the client's I/O threads, possibly on several at once for different
+/// exchanges; each index is delivered exactly once. on_complete() runs once, after the last
+/// on_results() call has returned; the sink may be destroyed from then on.
+class BulkSink {
+ public:
+  virtual void on_results(std::span<const BulkResult> results) = 0;
+  virtual void on_complete() = 0;
+
+ protected:
+  ~BulkSink() = default;
+};
+
+/// Copies a bulk result into an owned Completion.
+Completion to_completion(const BulkResult& result);
+
+}  // namespace promptpack

@@ -1,0 +1,44 @@
+// The error vocabulary of promptpack: the fixed error types of PROTOCOL.md and the Error record.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace promptpack {
+
+/// The only error types a prompt can end with (PROTOCOL.md section 2).
+enum class errc : std::uint8_t {
+  invalid_input = 1,  ///< the prompt or its parameters cannot be sent (bad UTF-8, bad JSON)
+  http_status,        ///< the endpoint rejected the prompt with a non-retryable HTTP status
+  timeout,            ///< no complete response within request_timeout_s, retries exhausted
+  connection,         ///< could not connect, or the connection died, retries exhausted
+  tls,                ///< TLS handshake or certificate verification failed
+  protocol,           ///< the endpoint answered with a body that breaks the protocol
+  endpoint,           ///< the endpoint answered with a "message" other than "ok"
+  cancelled,          ///< the client shut down before the prompt completed
+};
+
+/// The wire name of an error type, as written in error records ("http_status", ...).
+std::string_view to_string(errc type) noexcept;
+
+/// The std::error_category of promptpack::errc. Thread-safe; a process-wide singleton.
+const std::error_category& error_category() noexcept;
+
+inline std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+
+/// Why one prompt failed. Messages say what happened and what to do about it.
+struct Error {
+  errc type = errc::protocol;
+  std::string message;   ///< human-readable; never contains the API key
+  int http_status = 0;   ///< the last HTTP status seen, 0 when there was none
+  int attempts = 0;      ///< how many exchanges carried this prompt
+};
+
+}  // namespace promptpack
+
+template <>
+struct std::is_error_code_enum<promptpack::errc> : std::true_type {};

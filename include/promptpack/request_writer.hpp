@@ -1,0 +1,51 @@
+// Encodes the JSON body of one batched request (PROTOCOL.md section 1) into a reused buffer.
+#pragma once
+
+#include <promptpack/sampling_params.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace promptpack {
+
+/// `custom/meta-llama/x` -> `meta-llama/x`; any other name is returned unchanged.
+std::string_view strip_custom_prefix(std::string_view model) noexcept;
+
+/// True when `text` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
+bool is_valid_utf8(std::string_view text) noexcept;
+
+/// Appends `text` to `out` as a quoted JSON string: `"`, `\` and every byte below 0x20 escaped.
+/// `text` must be valid UTF-8 (check with is_valid_utf8 first); bytes >= 0x80 are copied as is.
+void append_json_string(std::string& out, std::string_view text);
+
+/// Writes request bodies for one (model, params) group:
+///   {"model":M,"params":{"prompt":[P1,P2,...],"max_tokens":..,"temperature":..,"top_p":..,
+///    "top_k":..,<extra params verbatim>}}
+/// The fixed head and tail are rendered once at construction, so each batch costs only the
+/// escaping of its prompts. Immutable after construction: safe to share between threads.
+class request_writer {
+ public:
+  /// Throws std::invalid_argument when an extra parameter is not valid JSON, repeats a name, or
+  /// names one of prompt/max_tokens/temperature/top_p/top_k (those have their own fields).
+  request_writer(std::string_view model, const SamplingParams& params);
+
+  /// Clears `out` (keeping its capacity) and appends the head, up to the prompt array's `[`.
+  void begin(std::string& out) const;
+  /// Appends one prompt (valid UTF-8) to the array; `first` says whether it opens the array.
+  static void add_prompt(std::string& out, std::string_view prompt, bool first);
+  /// Closes the array and appends the parameters.
+  void end(std::string& out) const;
+
+  /// Bytes of an empty batch (head + tail), for max_batch_bytes accounting.
+  std::size_t fixed_bytes() const noexcept { return head_.size() + tail_.size(); }
+  /// Identifies the (model, params) group: equal keys may share a request.
+  const std::string& group_key() const noexcept { return tail_with_model_; }
+
+ private:
+  std::string head_;              // {"model":"...","params":{"prompt":[
+  std::string tail_;              // ],"max_tokens":...}}
+  std::string tail_with_model_;   // model + tail, the grouping identity
+};
+
+}  // namespace promptpack

@@ -1,0 +1,67 @@
+// Parses one endpoint answer (PROTOCOL.md section 1) with simdjson On-Demand, in place.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace promptpack {
+
+/// The verdict on a whole response body.
+enum class response_status : std::uint8_t {
+  ok,              ///< well-formed; see each prompt's answer (some may be unanswered)
+  endpoint_error,  ///< "message" was present and not "ok"; `message` holds its text
+  protocol_error,  ///< not JSON, wrong shape, or answers that can't be matched; see `message`
+};
+
+/// Where the outputs of one prompt are, in parsed_response::outputs.
+struct prompt_answer {
+  std::uint32_t first_output = 0;  ///< index into outputs
+  std::uint32_t output_count = 0;  ///< >= 1 when answered
+  bool answered = false;           ///< false: the endpoint gave no answer for this prompt
+};
+
+/// The result of one parse. Views point into the parser's own buffers: they stay valid until the
+/// next call to parse() on the same parser, or its destruction.
+struct parsed_response {
+  response_status status = response_status::protocol_error;
+  /// The endpoint's message (endpoint_error) or what is wrong (protocol_error).
+  std::string message;
+  /// One per prompt sent, in the order sent (after matching by echoed prompt when needed).
+  std::vector<prompt_answer> answers;
+  /// Every decoded output string, prompt after prompt.
+  std::vector<std::string_view> outputs;
+  /// Why the unanswered prompts (answered == false) got no answer, e.g. a count mismatch.
+  std::string unanswered_reason;
+
+  std::span<const std::string_view> outputs_of(std::size_t prompt) const noexcept {
+    const auto& a = answers[prompt];
+    return {outputs.data() + a.first_output, a.output_count};
+  }
+};
+
+/// Parses response bodies. One per connection: it reuses its simdjson parser and buffers.
+/// Not thread-safe; never throws on hostile bytes (truncation, wrong types, deep nesting, huge
+/// strings, trailing garbage all become protocol_error).
+class response_parser {
+ public:
+  response_parser();
+  ~response_parser();
+  response_parser(response_parser&&) noexcept;
+  response_parser& operator=(response_parser&&) noexcept;
+
+  /// Parses `body`, the answer to `prompts` (in the order they were sent). `body` may grow its
+  /// capacity to hold simdjson's padding; its contents are not changed. Results stay valid until
+  /// the next parse() call (they may point into this parser).
+  const parsed_response& parse(std::string& body, std::span<const std::string_view> prompts);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace promptpack
