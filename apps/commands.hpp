@@ -12,5 +12,7 @@ enum exit_code : int { exit_ok = 0, exit_some_failed = 1, exit_usage = 2 };
 void add_serve_command(CLI::App& root, int& exit_status);
 /// `promptpack complete`: one completion, printed as an OpenAI chat.completion.
 void add_complete_command(CLI::App& root, int& exit_status);
+/// `promptpack run`: the JSONL batch job.
+void add_run_command(CLI::App& root, int& exit_status);
 
 }  // namespace promptpack::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   int exit_status = exit_ok;
   add_serve_command(app, exit_status);
   add_complete_command(app, exit_status);
+  add_run_command(app, exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

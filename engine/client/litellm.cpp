@@ -21,10 +21,10 @@ int count_words(std::string_view text) {
   return words;
 }
 
-std::string random_id() {
+std::string random_id(std::string_view prefix) {
   static thread_local std::mt19937_64 rng(std::random_device{}());
   static constexpr char hex[] = "0123456789abcdef";
-  std::string id = "chatcmpl-";
+  std::string id(prefix);
   for (int i = 0; i < 24; ++i) id.push_back(hex[rng() & 15]);
   return id;
 }
@@ -64,7 +64,7 @@ ModelResponse ModelResponse::from_outputs(std::string_view model, std::string_vi
                                           const std::vector<std::string>& outputs,
                                           std::optional<int> max_tokens, bool chat) {
   ModelResponse r;
-  r.id = random_id();
+  r.id = random_id(chat ? "chatcmpl-" : "cmpl-");
   r.object = chat ? "chat.completion" : "text_completion";
   r.created = std::chrono::duration_cast<std::chrono::seconds>(
                   std::chrono::system_clock::now().time_since_epoch()).count();

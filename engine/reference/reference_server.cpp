@@ -33,6 +33,7 @@ constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 
 // A peer gets this long to finish writing a response or a TLS shutdown before it is cut off.
 constexpr std::chrono::seconds write_timeout{30};
+constexpr std::size_t read_buffer_bytes = 256 * 1024;
 
 std::uint64_t next_random(std::uint64_t& state) noexcept {  // splitmix64 step
   std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
@@ -228,6 +229,9 @@ asio::awaitable<void> reference_server::impl::run_session(Stream& stream) {
   const std::uint64_t seed = config.fault_seed + sessions_started.fetch_add(1);
   session_handler handler(config, stats, seed * 0x9e3779b97f4a7c15ULL);
   beast::flat_buffer buffer;
+  // Beast reads at most the buffer's free capacity per call; a small buffer means dozens of
+  // reads (each a timer re-arm and a reactor round trip) for one batched request.
+  buffer.reserve(read_buffer_bytes);
   std::string request_body;
   for (;;) {
     http::request_parser<http::string_body> parser;

@@ -1,0 +1,440 @@
+// The JSONL job: blocks of lines go to Client::submit_bulk; records come back as they complete.
+#include "run/batch_job.hpp"
+
+#include "run/id_counter.hpp"
+#include "run/job_stats.hpp"
+#include "run/line_parser.hpp"
+#include "run/line_reader.hpp"
+#include "run/output_sink.hpp"
+#include "run/record_format.hpp"
+
+#include <promptpack/client.hpp>
+#include <promptpack/request_writer.hpp>
+
+#include <unistd.h>
+
+#include <condition_variable>
+#include <iostream>
+#include <map>
+#include <thread>
+#include <unordered_map>
+
+namespace promptpack::run {
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+/// A request group as the job knows it: the handle, plus what OpenAI records need.
+struct group_info {
+  GroupHandle handle;
+  std::string model;
+  std::optional<int> max_tokens;
+};
+
+/// A line inside a block: offsets into the block's arena, which is final once submitted.
+struct line_slot {
+  std::uint32_t id_offset = 0;  ///< the custom_id as a JSON string
+  std::uint32_t id_size = 0;
+  std::size_t prompt_offset = 0;
+  std::size_t prompt_size = 0;
+  std::uint32_t group = 0;
+  line_form form = line_form::prompt;
+  bool failed = false;  ///< an invalid line: it gets an error record and is not sent
+  std::uint64_t id_hash = 0;
+  std::uint64_t line_number = 0;
+};
+
+class job;
+struct job_block;
+
+/// The lines of one block that share a group: one submit_bulk call, one sink.
+struct block_part final : BulkSink {
+  job_block* block = nullptr;
+  std::uint32_t group = 0;
+  std::vector<std::uint32_t> lines;          ///< bulk index -> line in the block
+  std::vector<std::string_view> prompts;     ///< views into the block's arena
+
+  void on_results(std::span<const BulkResult> results) override;
+  void on_complete() override;
+};
+
+/// A run of consecutive input lines, submitted together. Reused from block to block.
+struct job_block {
+  job* owner = nullptr;
+  std::uint64_t sequence = 0;
+  std::string arena;
+  std::vector<line_slot> lines;
+  std::vector<std::unique_ptr<block_part>> parts;
+  std::size_t parts_used = 0;
+  std::atomic<std::size_t> parts_remaining{0};
+  std::vector<std::string> ordered_records;  ///< --ordered: each line's record, until emitted
+
+  std::string_view custom_id_json(const line_slot& s) const { return {arena.data() + s.id_offset, s.id_size}; }
+  std::string_view prompt(const line_slot& s) const { return {arena.data() + s.prompt_offset, s.prompt_size}; }
+
+  void reset(std::uint64_t seq) {
+    sequence = seq;
+    arena.clear();
+    lines.clear();
+    parts_used = 0;
+  }
+};
+
+class job {
+ public:
+  job(const run_options& options, int output_fd)
+      : options_(options), client_(options.client), output_(output_fd) {
+    groups_.push_back({client_.group(), options.client.model, options.client.params.max_tokens});
+    const std::size_t window = std::max<std::size_t>(2, options.client.max_pending / options.block_lines);
+    for (std::size_t i = 0; i < window; ++i) free_.push_back(std::make_unique<job_block>());
+  }
+
+  job_stats& stats() { return stats_; }
+  Client& client() { return client_; }
+  const run_options& options() const { return options_; }
+  const group_info& group(std::uint32_t index) const { return groups_[index]; }
+
+  /// Reads every line and submits it; returns once every record is written.
+  void run(line_reader& reader, resume_state* resume, std::uint64_t expected_lines);
+  /// Writes records, or remembers the first write failure (then the job stops).
+  void write(std::string_view records);
+  void block_done(job_block* block);
+  std::string fatal_error() {
+    std::lock_guard lock(fatal_mutex_);
+    return fatal_error_;
+  }
+
+ private:
+  job_block* take_block();
+  void submit(job_block* block);
+  void add_line(job_block* block, const job_line& parsed, std::uint64_t id_hash, std::uint64_t line_number);
+  void fail_line(job_block* block, std::uint32_t index, const Error& error, std::string& unordered_records);
+  void mark_duplicates(job_block* block);
+  std::uint32_t group_of(const line_overrides& overrides);
+  void recycle(job_block* block);
+
+  const run_options& options_;
+  Client client_;
+  output_sink output_;
+  job_stats stats_;
+  std::vector<group_info> groups_;
+  id_counter seen_;  // every custom_id read so far, to refuse duplicates
+  std::vector<std::uint64_t> hashes_;
+  std::vector<std::uint32_t> previous_counts_;
+  std::unordered_map<std::string, std::uint32_t> group_index_;
+
+  std::mutex blocks_mutex_;
+  std::condition_variable blocks_cv_;
+  std::vector<std::unique_ptr<job_block>> free_;
+  std::size_t in_flight_ = 0;
+  std::uint64_t next_sequence_ = 0;
+  std::uint64_t next_to_emit_ = 0;                 // --ordered
+  std::map<std::uint64_t, job_block*> completed_;  // --ordered: finished, waiting for earlier
+  std::vector<std::unique_ptr<job_block>> owned_;  // every block, for lifetime
+
+  std::mutex fatal_mutex_;
+  std::string fatal_error_;
+};
+
+void block_part::on_results(std::span<const BulkResult> results) {
+  job& owner = *block->owner;
+  const bool ordered = owner.options().ordered;
+  const group_info& info = owner.group(group);
+  thread_local std::string records;  // per I/O thread: no allocation once warm
+  records.clear();
+  for (const auto& r : results) {
+    const std::uint32_t line_index = lines[r.index];
+    const line_slot& slot = block->lines[line_index];
+    const std::size_t start = records.size();
+    if (r.error) {
+      append_error(records, block->custom_id_json(slot), slot.form, *r.error);
+      owner.stats().count_error(r.error->type);
+    } else {
+      append_success(records, block->custom_id_json(slot), slot.form, r.outputs,
+                     {info.model, block->prompt(slot), info.max_tokens});
+      owner.stats().succeeded.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (ordered) {
+      block->ordered_records[line_index].assign(records, start, std::string::npos);
+      records.resize(start);
+    }
+  }
+  if (!ordered) owner.write(records);
+}
+
+void block_part::on_complete() {
+  if (block->parts_remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) block->owner->block_done(block);
+}
+
+void job::write(std::string_view records) {
+  if (records.empty()) return;
+  try {
+    output_.write(records);
+  } catch (const std::system_error& e) {
+    std::lock_guard lock(fatal_mutex_);
+    if (fatal_error_.empty()) fatal_error_ = e.what();
+  }
+}
+
+job_block* job::take_block() {
+  std::unique_lock lock(blocks_mutex_);
+  // The window: at most this many blocks are read ahead of the slowest unfinished one.
+  blocks_cv_.wait(lock, [&] { return !free_.empty(); });
+  owned_.push_back(std::move(free_.back()));
+  free_.pop_back();
+  job_block* block = owned_.back().get();
+  block->owner = this;
+  block->reset(next_sequence_++);
+  ++in_flight_;
+  return block;
+}
+
+void job::recycle(job_block* block) {
+  // Called with blocks_mutex_ held.
+  for (auto it = owned_.begin(); it != owned_.end(); ++it) {
+    if (it->get() == block) {
+      free_.push_back(std::move(*it));
+      owned_.erase(it);
+      break;
+    }
+  }
+  --in_flight_;
+  blocks_cv_.notify_all();
+}
+
+void job::block_done(job_block* block) {
+  std::lock_guard lock(blocks_mutex_);
+  if (!options_.ordered) {
+    recycle(block);
+    return;
+  }
+  completed_.emplace(block->sequence, block);
+  // Emit every finished block that has no unfinished block before it.
+  thread_local std::string records;
+  for (auto it = completed_.find(next_to_emit_); it != completed_.end(); it = completed_.find(next_to_emit_)) {
+    records.clear();
+    for (std::size_t i = 0; i < it->second->lines.size(); ++i) records += it->second->ordered_records[i];
+    write(records);
+    recycle(it->second);
+    completed_.erase(it);
+    ++next_to_emit_;
+  }
+}
+
+std::uint32_t job::group_of(const line_overrides& overrides) {
+  if (overrides.empty()) return 0;
+  const std::string key = overrides.key();
+  if (auto it = group_index_.find(key); it != group_index_.end()) return it->second;
+  SamplingParams params = options_.client.params;
+  if (overrides.max_tokens) params.max_tokens = *overrides.max_tokens;
+  if (overrides.temperature) params.temperature = *overrides.temperature;
+  if (overrides.top_p) params.top_p = *overrides.top_p;
+  if (overrides.top_k) params.top_k = *overrides.top_k;
+  for (const auto& extra : overrides.extra) {
+    auto same = std::find_if(params.extra.begin(), params.extra.end(),
+                             [&](const auto& p) { return p.first == extra.first; });
+    if (same != params.extra.end()) {
+      same->second = extra.second;
+    } else {
+      params.extra.push_back(extra);
+    }
+  }
+  const std::string model = overrides.model.value_or(options_.client.model);
+  const auto index = static_cast<std::uint32_t>(groups_.size());
+  groups_.push_back({client_.group(model, params), model, params.max_tokens});
+  group_index_.emplace(key, index);
+  return index;
+}
+
+void job::add_line(job_block* block, const job_line& parsed, std::uint64_t id_hash, std::uint64_t line_number) {
+  line_slot slot;
+  slot.id_offset = static_cast<std::uint32_t>(block->arena.size());
+  append_json_string(block->arena, parsed.custom_id);
+  slot.id_size = static_cast<std::uint32_t>(block->arena.size() - slot.id_offset);
+  slot.prompt_offset = block->arena.size();
+  block->arena.append(parsed.prompt);
+  slot.prompt_size = parsed.prompt.size();
+  slot.form = parsed.form;
+  slot.id_hash = id_hash;
+  slot.line_number = line_number;
+  block->lines.push_back(slot);
+}
+
+void job::fail_line(job_block* block, std::uint32_t index, const Error& error, std::string& unordered_records) {
+  line_slot& slot = block->lines[index];
+  slot.failed = true;
+  stats_.count_error(error.type);
+  if (options_.ordered) {
+    block->ordered_records.resize(std::max(block->ordered_records.size(), block->lines.size()));
+    block->ordered_records[index].clear();
+    append_error(block->ordered_records[index], block->custom_id_json(slot), slot.form, error);
+  } else {
+    append_error(unordered_records, block->custom_id_json(slot), slot.form, error);
+  }
+}
+
+void job::mark_duplicates(job_block* block) {
+  // Checked a block at a time so that the id table's cache misses overlap (see add_many).
+  const std::size_t n = block->lines.size();
+  hashes_.resize(n);
+  previous_counts_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) hashes_[i] = block->lines[i].id_hash;
+  seen_.add_many(hashes_, previous_counts_);
+  std::string records;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    if (previous_counts_[i] == 0 || block->lines[i].failed) continue;
+    const std::string message = "line " + std::to_string(block->lines[i].line_number) +
+                                ": its custom_id is used by an earlier line; give every line its own custom_id";
+    fail_line(block, i, {.type = errc::invalid_input, .message = message, .http_status = 0, .attempts = 0}, records);
+  }
+  write(records);
+}
+
+void job::submit(job_block* block) {
+  if (options_.ordered) block->ordered_records.resize(block->lines.size());
+  mark_duplicates(block);
+  // One part per group present in the block (almost always just one).
+  for (std::uint32_t i = 0; i < block->lines.size(); ++i) {
+    const line_slot& slot = block->lines[i];
+    if (slot.failed) continue;
+    block_part* part = nullptr;
+    for (std::size_t p = 0; p < block->parts_used; ++p) {
+      if (block->parts[p]->group == slot.group) part = block->parts[p].get();
+    }
+    if (!part) {
+      if (block->parts_used == block->parts.size()) block->parts.push_back(std::make_unique<block_part>());
+      part = block->parts[block->parts_used++].get();
+      part->block = block;
+      part->group = slot.group;
+      part->lines.clear();
+      part->prompts.clear();
+    }
+    part->lines.push_back(i);
+    part->prompts.push_back(block->prompt(slot));
+  }
+  // One extra count holds the block open until every part is submitted.
+  block->parts_remaining.store(block->parts_used + 1, std::memory_order_release);
+  for (std::size_t p = 0; p < block->parts_used; ++p) {
+    auto& part = *block->parts[p];
+    client_.submit_bulk(part.prompts, groups_[part.group].handle, part);
+  }
+  if (block->parts_remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) block_done(block);
+}
+
+void job::run(line_reader& reader, resume_state* resume, std::uint64_t expected_lines) {
+  seen_.reserve(expected_lines);
+  line_parser parser;
+  job_line parsed;
+  std::string error;
+  input_line line;
+  job_block* block = take_block();
+  while (reader.next(line)) {
+    if (!fatal_error().empty()) break;
+    const std::uint64_t index = line.number - 1;
+    if (index % options_.shard_count != options_.shard_index) continue;
+    if (!line.too_long && line.text.find_first_not_of(" \t") == std::string_view::npos) continue;
+
+    const bool ok = !line.too_long && parser.parse(line.text, line.number, parsed, error);
+    if (line.too_long) {
+      parsed.custom_id = std::to_string(line.number);
+      parsed.form = line_form::prompt;
+      error = "line is over --max-line-bytes (" + std::to_string(options_.max_line_bytes) + " bytes)";
+    }
+    const std::uint64_t id_hash = id_counter::hash(parsed.custom_id);
+    if (resume && resume->done.take(id_hash)) {
+      // Already has a record; it still counts as seen, so a later duplicate is caught.
+      seen_.add(id_hash);
+      stats_.skipped.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    if (!ok) parsed.prompt.clear();
+    add_line(block, parsed, id_hash, line.number);
+    if (ok) {
+      block->lines.back().group = group_of(parsed.overrides);
+    } else {
+      std::string records;
+      fail_line(block, static_cast<std::uint32_t>(block->lines.size() - 1),
+                {.type = errc::invalid_input,
+                 .message = "line " + std::to_string(line.number) + ": " + error + "; fix the line and rerun with --resume",
+                 .http_status = 0,
+                 .attempts = 0},
+                records);
+      write(records);
+    }
+    if (block->lines.size() >= options_.block_lines) {
+      submit(block);
+      block = take_block();
+    }
+  }
+  submit(block);
+  std::unique_lock lock(blocks_mutex_);
+  blocks_cv_.wait(lock, [&] { return in_flight_ == 0; });
+}
+
+// Prints progress every interval until told to stop.
+class progress_reporter {
+ public:
+  progress_reporter(const job_stats& stats, std::uint64_t total, double interval_s, bool tty)
+      : stats_(stats), total_(total), tty_(tty), started_(steady::now()),
+        thread_([this, interval_s] { loop(interval_s); }) {}
+  ~progress_reporter() { stop(); }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) return;
+      stopped_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+    if (tty_) std::cerr << "\r\033[K" << std::flush;  // clear the live line before the summary
+  }
+
+ private:
+  void loop(double interval_s) {
+    std::unique_lock lock(mutex_);
+    while (!cv_.wait_for(lock, std::chrono::duration<double>(interval_s), [&] { return stopped_; })) {
+      const auto line = progress_line(stats_, total_, steady::now() - started_);
+      if (tty_) {
+        std::cerr << "\r\033[K" << line << std::flush;
+      } else {
+        std::cerr << line << "\n";
+      }
+    }
+  }
+
+  const job_stats& stats_;
+  std::uint64_t total_;
+  bool tty_;
+  steady::time_point started_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopped_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int run_batch_job(const run_options& options, int input_fd, int output_fd, resume_state* resume,
+                  std::uint64_t expected_lines) {
+  const auto started = steady::now();
+  job j(options, output_fd);
+  line_reader reader(input_fd, options.max_line_bytes, line_parser::padding());
+  std::optional<progress_reporter> progress;
+  if (!options.quiet) {
+    const bool tty = ::isatty(STDERR_FILENO) != 0;
+    const double interval = options.progress_interval_s > 0 ? options.progress_interval_s : (tty ? 0.5 : 5.0);
+    progress.emplace(j.stats(), expected_lines, interval, tty);
+  }
+  j.run(reader, resume, expected_lines);
+  j.client().shutdown(ShutdownMode::drain);
+  if (progress) progress->stop();
+  if (const auto fatal = j.fatal_error(); !fatal.empty()) {
+    std::cerr << "promptpack run: " << fatal << "; free the space or fix the output, then rerun with --resume\n";
+    return 2;
+  }
+  if (!options.quiet) std::cerr << summary_text(j.stats(), j.client().stats(), steady::now() - started);
+  return j.stats().failed() > 0 ? 1 : 0;
+}
+
+}  // namespace promptpack::run

@@ -1,0 +1,17 @@
+// `promptpack run`'s engine: reads JSONL lines into blocks, submits them in bulk, writes records.
+#pragma once
+
+#include "run/resume_state.hpp"
+#include "run/run_options.hpp"
+
+#include <memory>
+
+namespace promptpack::run {
+
+/// Runs one job to the end. Memory is bounded by the window of blocks in flight, whatever the
+/// input's size. Returns the exit status of PROTOCOL.md section 3 (0, 1, or 2 when the output
+/// could not be written).
+int run_batch_job(const run_options& options, int input_fd, int output_fd, resume_state* resume,
+                  std::uint64_t expected_lines);
+
+}  // namespace promptpack::run

@@ -1,0 +1,78 @@
+// Linear probing over a power-of-two table of 64-bit id hashes.
+#include "run/id_counter.hpp"
+
+namespace promptpack::run {
+
+// How far ahead add_many() prefetches: enough to cover a cache miss with useful work.
+constexpr std::size_t prefetch_distance = 8;
+
+std::uint64_t id_counter::hash(std::string_view id) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then a splitmix finaliser for spread
+  for (unsigned char c : id) h = (h ^ c) * 0x100000001b3ULL;
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h == 0 ? 1 : h;
+}
+
+std::size_t id_counter::find(std::uint64_t key) const noexcept {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = key & mask;
+  while (slots_[i].key != 0 && slots_[i].key != key) i = (i + 1) & mask;
+  return i;
+}
+
+void id_counter::reserve(std::size_t ids) {
+  if (ids * 2 <= slots_.size()) return;  // stay at most half full
+  std::size_t size = slots_.empty() ? 1024 : slots_.size();
+  while (ids * 2 > size) size *= 2;
+  std::vector<slot> old(size);
+  old.swap(slots_);
+  for (const slot& s : old) {
+    if (s.key != 0) slots_[find(s.key)] = s;
+  }
+}
+
+std::uint32_t id_counter::add(std::uint64_t id_hash) {
+  reserve(used_ + 1);
+  slot& s = slots_[find(id_hash)];
+  if (s.key == 0) {
+    s.key = id_hash;
+    ++used_;
+  }
+  return s.count++;
+}
+
+void id_counter::add_many(std::span<const std::uint64_t> hashes, std::span<std::uint32_t> previous) {
+  reserve(used_ + hashes.size());  // no rehash in the loop: prefetched slots stay put
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = 0; i < hashes.size(); ++i) {
+    if (i + prefetch_distance < hashes.size()) {
+      __builtin_prefetch(&slots_[hashes[i + prefetch_distance] & mask], 1);
+    }
+    slot& s = slots_[find(hashes[i])];
+    if (s.key == 0) {
+      s.key = hashes[i];
+      ++used_;
+    }
+    previous[i] = s.count++;
+  }
+}
+
+bool id_counter::take(std::uint64_t id_hash) {
+  if (slots_.empty()) return false;
+  slot& s = slots_[find(id_hash)];
+  if (s.key == 0 || s.count == 0) return false;
+  --s.count;  // the key stays, with a zero count: removal would break probe chains
+  return true;
+}
+
+std::uint32_t id_counter::count(std::uint64_t id_hash) const {
+  if (slots_.empty()) return 0;
+  const slot& s = slots_[find(id_hash)];
+  return s.key == 0 ? 0 : s.count;
+}
+
+}  // namespace promptpack::run

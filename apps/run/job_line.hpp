@@ -1,0 +1,46 @@
+// One line of a JSONL batch job, decoded: its form, custom_id, prompt and parameter overrides.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace promptpack::run {
+
+/// The input forms of PROTOCOL.md section 3; OpenAI lines are answered in OpenAI's format.
+enum class line_form : std::uint8_t {
+  prompt,             ///< {"custom_id", "prompt"}
+  messages,           ///< {"custom_id", "messages": [...]}
+  openai_chat,        ///< {"custom_id", "method", "url": "/v1/chat/completions", "body"}
+  openai_completion,  ///< {"custom_id", "method", "url": "/v1/completions", "body"}
+};
+
+/// Per-line values that override the command line.
+struct line_overrides {
+  std::optional<std::string> model;
+  std::optional<int> max_tokens;
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::optional<int> top_k;
+  std::vector<std::pair<std::string, std::string>> extra;  ///< stop, seed, n, ...: raw JSON
+
+  bool empty() const noexcept {
+    return !model && !max_tokens && !temperature && !top_p && !top_k && extra.empty();
+  }
+  /// A canonical text of the overrides, to look up the request group they make.
+  std::string key() const;
+};
+
+/// A decoded line. Reused from line to line: its strings keep their capacity.
+struct job_line {
+  line_form form = line_form::prompt;
+  bool has_custom_id = false;
+  std::string custom_id;  ///< decoded; the line number when the line has none
+  std::string prompt;     ///< decoded; messages joined with one space
+  line_overrides overrides;
+};
+
+}  // namespace promptpack::run

@@ -1,0 +1,31 @@
+// Decodes one JSONL input line (any of the three forms) with simdjson On-Demand.
+#pragma once
+
+#include "run/job_line.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace promptpack::run {
+
+/// One per reading thread; reuses its simdjson parser. Never throws on bad input.
+class line_parser {
+ public:
+  line_parser();
+  ~line_parser();
+
+  /// Decodes `line`, which must be followed in memory by at least `padding()` readable bytes
+  /// (the rest of the read buffer serves). `line_number` is 1-based; it becomes the custom_id of
+  /// a line without one. On failure returns false with `error` saying what is wrong; `out`'s
+  /// custom_id is then still set when the line had a readable one.
+  bool parse(std::string_view line, std::uint64_t line_number, job_line& out, std::string& error);
+
+  static constexpr std::size_t padding() { return 64; }
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace promptpack::run

@@ -1,0 +1,87 @@
+// Chunked line splitting with memchr; long lines grow the buffer up to the limit, then are skipped.
+#include "run/line_reader.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+namespace promptpack::run {
+
+// Large reads keep the syscall count negligible at a million lines a second.
+constexpr std::size_t read_chunk_bytes = 4u << 20;
+
+line_reader::line_reader(int fd, std::size_t max_line_bytes, std::size_t padding)
+    : fd_(fd), max_line_bytes_(max_line_bytes), padding_(padding),
+      buffer_(read_chunk_bytes * 2 + padding) {}
+
+bool line_reader::fill() {
+  if (eof_) return false;
+  if (begin_ > 0) {  // keep the partial line, move it to the front
+    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  const std::size_t capacity = buffer_.size() - padding_;
+  if (capacity - end_ < read_chunk_bytes) buffer_.resize(end_ + read_chunk_bytes + padding_);
+  for (;;) {
+    const ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - padding_ - end_);
+    if (n > 0) {
+      end_ += static_cast<std::size_t>(n);
+      return true;
+    }
+    if (n == 0) {
+      eof_ = true;
+      return false;
+    }
+    if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "cannot read the input");
+  }
+}
+
+bool line_reader::next(input_line& out) {
+  std::size_t scanned = begin_;  // bytes before this were checked for a newline already
+  for (;;) {
+    const char* start = buffer_.data() + begin_;
+    const char* newline = static_cast<const char*>(
+        std::memchr(buffer_.data() + scanned, '\n', end_ - scanned));
+    if (newline || (eof_ && end_ > begin_)) {
+      const char* stop = newline ? newline : buffer_.data() + end_;
+      std::size_t length = static_cast<std::size_t>(stop - start);
+      out.number = ++line_number_;
+      out.too_long = length > max_line_bytes_;
+      if (length > 0 && start[length - 1] == '\r') --length;
+      out.text = out.too_long ? std::string_view() : std::string_view(start, length);
+      begin_ = static_cast<std::size_t>(stop - buffer_.data()) + (newline ? 1 : 0);
+      return true;
+    }
+    if (end_ - begin_ > max_line_bytes_) {
+      // Over the limit: drop what we have of this line and keep dropping until its newline.
+      scanned = begin_ = end_;
+      for (;;) {
+        if (!fill()) break;
+        const char* nl = static_cast<const char*>(std::memchr(buffer_.data(), '\n', end_));
+        if (nl) {
+          begin_ = static_cast<std::size_t>(nl - buffer_.data()) + 1;
+          break;
+        }
+        begin_ = end_;
+      }
+      out.number = ++line_number_;
+      out.too_long = true;
+      out.text = {};
+      return true;
+    }
+    scanned = end_;
+    const std::size_t offset = scanned - begin_;
+    if (!fill()) {
+      if (end_ == begin_) return false;
+      scanned = begin_ + offset;
+      continue;  // a last line without a newline
+    }
+    scanned = begin_ + offset;
+  }
+}
+
+}  // namespace promptpack::run

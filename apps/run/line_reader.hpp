@@ -1,0 +1,40 @@
+// Reads lines from a file descriptor in large chunks, with padding after each line for simdjson.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace promptpack::run {
+
+/// One physical line. `text` excludes the newline (and a trailing \r) and is followed in memory
+/// by at least `padding` readable bytes; it stays valid until the next call to next().
+struct input_line {
+  std::string_view text;
+  std::uint64_t number = 0;  ///< 1-based physical line number
+  bool too_long = false;     ///< the line was over the limit: `text` is empty, the line skipped
+};
+
+/// Not thread-safe. Throws std::system_error when reading fails.
+class line_reader {
+ public:
+  line_reader(int fd, std::size_t max_line_bytes, std::size_t padding);
+
+  /// The next line, or false at the end of the input. A last line without a newline counts.
+  bool next(input_line& out);
+
+ private:
+  bool fill();  // reads more; false at end of input
+
+  int fd_;
+  std::size_t max_line_bytes_;
+  std::size_t padding_;
+  std::vector<char> buffer_;
+  std::size_t begin_ = 0;  // first unconsumed byte
+  std::size_t end_ = 0;    // one past the last byte read
+  bool eof_ = false;
+  std::uint64_t line_number_ = 0;
+};
+
+}  // namespace promptpack::run

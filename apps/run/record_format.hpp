@@ -1,0 +1,29 @@
+// Formats output records: the plain {"custom_id", "output"|"error"} form and OpenAI's batch form.
+#pragma once
+
+#include "run/job_line.hpp"
+
+#include <promptpack/error.hpp>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace promptpack::run {
+
+/// What an OpenAI-form record needs beyond the outputs.
+struct openai_context {
+  std::string_view model;
+  std::string_view prompt;
+  std::optional<int> max_tokens;
+};
+
+/// Appends one success record and its newline. `custom_id_json` is already a JSON string.
+void append_success(std::string& out, std::string_view custom_id_json, line_form form,
+                    std::span<const std::string_view> outputs, const openai_context& openai);
+
+/// Appends one error record and its newline.
+void append_error(std::string& out, std::string_view custom_id_json, line_form form, const Error& error);
+
+}  // namespace promptpack::run

@@ -1,0 +1,170 @@
+// `promptpack run`: the JSONL batch job (PROTOCOL.md section 3).
+#include "commands.hpp"
+#include "embedded_endpoint.hpp"
+#include "run/batch_job.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace promptpack::cli {
+namespace {
+
+struct run_flags {
+  run::run_options options;
+  std::vector<std::string> api_bases;
+  std::string shard;
+  std::vector<std::string> headers;
+  std::string generator = "echo";
+};
+
+[[noreturn]] void usage_error(const std::string& message) { throw CLI::ValidationError("run", message); }
+
+void parse_shard(const std::string& text, run::run_options& o) {
+  const auto slash = text.find('/');
+  char* end = nullptr;
+  if (slash == std::string::npos) usage_error("--shard must be I/N, for example 0/4");
+  o.shard_index = std::strtoull(text.c_str(), &end, 10);
+  if (end != text.c_str() + slash) usage_error("--shard must be I/N, for example 0/4");
+  o.shard_count = std::strtoull(text.c_str() + slash + 1, &end, 10);
+  if (*end != '\0' || o.shard_count == 0 || o.shard_index >= o.shard_count) {
+    usage_error("--shard I/N needs N >= 1 and 0 <= I < N (got '" + text + "')");
+  }
+}
+
+// Counts a regular file's lines for the progress line's total; 0 (unknown) for pipes.
+std::uint64_t count_lines(int fd) {
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) return 0;
+  std::vector<char> chunk(1u << 20);
+  std::uint64_t lines = 0;
+  off_t offset = 0;
+  char last = '\n';
+  for (;;) {
+    const ssize_t n = ::pread(fd, chunk.data(), chunk.size(), offset);
+    if (n <= 0) break;
+    lines += static_cast<std::uint64_t>(std::count(chunk.data(), chunk.data() + n, '\n'));
+    last = chunk[static_cast<std::size_t>(n) - 1];
+    offset += n;
+  }
+  return lines + (last != '\n' ? 1 : 0);
+}
+
+int open_input(const std::string& path) {
+  if (path == "-") return STDIN_FILENO;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) usage_error("cannot read input '" + path + "': " + std::strerror(errno));
+  return fd;
+}
+
+int open_output(const run::run_options& o) {
+  if (o.output == "-") return STDOUT_FILENO;
+  int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+  if (!o.resume) {
+    struct stat info {};
+    if (::stat(o.output.c_str(), &info) == 0 && info.st_size > 0 && !o.overwrite) {
+      usage_error("output '" + o.output + "' already has records; pass --resume to continue that job or --overwrite to start over");
+    }
+    flags |= O_TRUNC;
+  }
+  const int fd = ::open(o.output.c_str(), flags, 0644);
+  if (fd < 0) usage_error("cannot write output '" + o.output + "': " + std::strerror(errno));
+  return fd;
+}
+
+void run_job(run_flags& flags, int& exit_status) {
+  auto& o = flags.options;
+  if (!flags.shard.empty()) parse_shard(flags.shard, o);
+  if (o.resume && o.output == "-") usage_error("--resume needs -o FILE: standard output can't be read back");
+  for (const auto& header : flags.headers) {
+    const auto colon = header.find(':');
+    if (colon == std::string::npos || colon == 0) usage_error("--header must look like 'Name: value'");
+    std::string value = header.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    o.client.headers.emplace_back(header.substr(0, colon), value);
+  }
+  if (o.client.api_key.empty()) {
+    if (const char* env = std::getenv("PROMPTPACK_API_KEY")) o.client.api_key = env;
+  }
+  embedded_endpoint embedded;
+  if (flags.api_bases.empty()) {
+    embedded = start_embedded_endpoint(
+        "run", flags.generator == "text" ? reference::generator_kind::text : reference::generator_kind::echo, 1);
+    flags.api_bases.push_back(embedded.api_base);
+  }
+  for (const auto& base : flags.api_bases) o.client.endpoints.push_back({base, 1.0});
+
+  const int input_fd = open_input(o.input);
+  std::optional<run::resume_state> resume;
+  if (o.resume) {
+    resume.emplace(run::load_resume_state(o.output));
+    if (!o.quiet) {
+      std::cerr << "promptpack run: resuming: " << resume->records << " records already in '" << o.output << "'";
+      if (resume->torn_bytes) std::cerr << ", cut a torn last record of " << resume->torn_bytes << " bytes";
+      std::cerr << "\n";
+    }
+  }
+  const int output_fd = open_output(o);
+  // The line count of a regular file sizes the duplicate table and gives progress a total.
+  const std::uint64_t lines = count_lines(input_fd);
+  std::uint64_t total = lines == 0 ? 0 : (lines + o.shard_count - 1 - o.shard_index) / o.shard_count;
+  if (resume) total -= std::min<std::uint64_t>(total, resume->records);
+  exit_status = run::run_batch_job(o, input_fd, output_fd, resume ? &*resume : nullptr, total);
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& root, int& exit_status) {
+  auto flags = std::make_shared<run_flags>();
+  auto& o = flags->options;
+  auto& c = o.client;
+  c.max_batch_prompts = 256;  // offline jobs favour big batches
+  c.model = "custom/promptpack-reference";
+  auto* cmd = root.add_subcommand("run", "Run a JSONL batch job: one record out for every line in");
+  cmd->add_option("-i,--input", o.input, "input JSONL file, or - for stdin")->capture_default_str();
+  cmd->add_option("-o,--output", o.output, "output JSONL file, or - for stdout")->capture_default_str();
+  cmd->add_option("--api-base", flags->api_bases, "endpoint URL; repeat for several endpoints sharing the load "
+                                                   "(default: the embedded reference endpoint)");
+  cmd->add_option("--model", c.model, "model, custom/NAME (a line's \"model\" overrides it)")->capture_default_str();
+  cmd->add_option("--batch-size", c.max_batch_prompts, "prompts per request, at most")->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--connections", c.connections_per_endpoint, "keep-alive connections per endpoint")
+      ->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_option("--max-pending", c.max_pending, "prompts in flight at most (bounds memory)")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 26));
+  cmd->add_option("--max-tokens", c.params.max_tokens, "default max_tokens")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--temperature", c.params.temperature, "default temperature")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-p", c.params.top_p, "default top_p")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--top-k", c.params.top_k, "default top_k")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--request-timeout", c.request_timeout_s, "seconds for one exchange")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--retries", c.max_retries, "retries per prompt after the first attempt")->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--resume", o.resume, "continue an interrupted job: keep its records, run the rest");
+  cmd->add_flag("--overwrite", o.overwrite, "start over even if the output already has records");
+  cmd->add_flag("--ordered", o.ordered, "write records in input order (default: as they complete)");
+  cmd->add_option("--shard", flags->shard, "I/N: only lines whose 0-based index mod N is I");
+  cmd->add_flag("-q,--quiet", o.quiet, "no progress line and no summary");
+  cmd->add_option("--ca-file", c.ca_file, "PEM bundle of CAs to trust for https")->check(CLI::ExistingFile);
+  cmd->add_option("--api-key", c.api_key, "sent as a Bearer token (or set PROMPTPACK_API_KEY)");
+  cmd->add_option("--header", flags->headers, "extra request header 'Name: value'; repeatable");
+  cmd->add_option("--max-line-bytes", o.max_line_bytes, "longer input lines get an invalid_input record")
+      ->capture_default_str();
+  cmd->add_option("--embedded-generator", flags->generator,
+                  "model of the embedded endpoint when no --api-base is given: echo or text")
+      ->capture_default_str()->check(CLI::IsMember({"echo", "text"}));
+  cmd->callback([flags, &exit_status] { run_job(*flags, exit_status); });
+}
+
+}  // namespace promptpack::cli
