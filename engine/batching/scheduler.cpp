@@ -180,6 +180,12 @@ bool scheduler::closed() const {
   return closed_;
 }
 
+void scheduler::cancel_timer() {
+  std::lock_guard lock(mutex_);
+  timer_.cancel();
+  timer_at_ = clock::time_point::max();
+}
+
 std::uint64_t scheduler::pending() const {
   std::lock_guard lock(mutex_);
   return pending_;
@@ -264,12 +270,16 @@ void scheduler::pump(std::unique_lock<std::mutex>& lock, deferred& todo) {
     endpoint.idle.pop_back();
   }
 
-  // Wake up again for the earliest of: a backoff ending, a partial batch's max_delay, a
-  // cool-down ending while work waits.
+  // Wake up again for the earliest of: a backoff ending or a partial batch's max_delay, while a
+  // connection could take it; a cool-down ending while work waits. With no usable connection,
+  // work that is due must not arm the timer (it would fire at once, forever): the next
+  // connection to park pumps again.
   auto wake = clock::time_point::max();
-  if (!delayed_.empty()) wake = delayed_.begin()->first;
-  for (const auto& [group, b] : open_) wake = std::min(wake, b->opened + config_.max_delay);
-  if (!ready_.empty() || !open_.empty()) {
+  if (pick_endpoint(now) >= 0) {
+    if (!delayed_.empty()) wake = delayed_.begin()->first;
+    for (const auto& [group, b] : open_) wake = std::min(wake, b->opened + config_.max_delay);
+  }
+  if (!ready_.empty() || !open_.empty() || !delayed_.empty()) {
     for (const auto& e : endpoints_) {
       if (!e.idle.empty() && !e.health.available(now)) wake = std::min(wake, e.health.cooling_until());
     }

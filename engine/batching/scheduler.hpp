@@ -82,6 +82,8 @@ class scheduler {
   /// Blocks until every accepted prompt has been released.
   void wait_idle();
   bool closed() const;
+  /// Cancels the wake-up timer, so that the I/O threads can run out of work once closed.
+  void cancel_timer();
   std::uint64_t pending() const;
 
  private:

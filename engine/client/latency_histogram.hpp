@@ -8,7 +8,7 @@
 
 namespace promptpack::detail {
 
-/// Buckets are 1/8 of a power of two wide (about 9% relative error) from 1 us to ~35 min.
+/// Buckets are 1/8 of a power of two wide (at most 12.5% relative error) from 1 us to ~4.8 h.
 /// record() is wait-free; quantile() reads a consistent-enough view while writers run.
 class latency_histogram {
  public:

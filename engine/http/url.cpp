@@ -21,8 +21,11 @@ std::optional<endpoint_url> parse_endpoint_url(std::string_view url, std::string
   std::string_view authority = rest.substr(0, path_start);
   std::string_view target = path_start == std::string_view::npos ? "" : rest.substr(path_start);
   if (const auto hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
-  if (authority.find('@') != std::string_view::npos) {
-    error = "'" + std::string(url) + "' has user info; pass credentials with --api-key instead";
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
+    // The user info is not echoed: it may hold a password.
+    error = "'" + std::string(url.substr(0, url.size() - rest.size())) + "...@" +
+            std::string(rest.substr(at + 1)) +
+            "' has user info; pass credentials with --api-key instead";
     return std::nullopt;
   }
   std::string_view port_text;
@@ -60,7 +63,9 @@ std::optional<endpoint_url> parse_endpoint_url(std::string_view url, std::string
     out.port = static_cast<std::uint16_t>(value);
   }
   out.port_text = std::to_string(out.port);
-  out.target = target.empty() ? "/" : (target.front() == '?' ? "/" + std::string(target) : std::string(target));
+  // A URL with a query but no path ("http://h?q") still needs the path "/" in the request line.
+  if (target.empty() || target.front() == '?') out.target = "/";
+  out.target.append(target);
   out.host_header = std::string(authority);
   return out;
 }

@@ -75,7 +75,7 @@ std::string failure_message(const exchange_outcome& outcome, errc error,
     case errc::connection:
       return outcome.detail + attempts + "; check that the endpoint is up and --api-base is right";
     case errc::tls:
-      return outcome.detail +
+      return outcome.detail + attempts +
              "; pass --ca-file with the CA that signed the endpoint's certificate, and use the "
              "host name the certificate names";
     case errc::http_status:
@@ -83,7 +83,7 @@ std::string failure_message(const exchange_outcome& outcome, errc error,
     case errc::endpoint:
       return "endpoint answered message: " + outcome.detail + attempts;
     case errc::protocol:
-      return "endpoint's answer breaks the protocol: " + outcome.detail;
+      return "endpoint's answer breaks the protocol: " + outcome.detail + attempts;
     case errc::invalid_input:
     case errc::cancelled:
       break;
