@@ -119,6 +119,15 @@ void scheduler::exchange_done(std::size_t endpoint, const exchange_outcome& outc
   }
 }
 
+bool scheduler::another_endpoint_available(std::size_t endpoint) const {
+  std::lock_guard lock(mutex_);
+  const auto now = clock::now();
+  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+    if (i != endpoint && endpoints_[i].health.available(now)) return true;
+  }
+  return false;
+}
+
 void scheduler::resend(batch_ptr b) {
   std::unique_lock lock(mutex_);
   ready_.push_front(std::move(b));

@@ -65,6 +65,8 @@ class scheduler {
   }
   /// The exchange of a batch taken by `endpoint` ended; `outcome` updates the endpoint's health.
   void exchange_done(std::size_t endpoint, const exchange_outcome& outcome);
+  /// True when an endpoint other than `endpoint` is healthy (not cooling down).
+  bool another_endpoint_available(std::size_t endpoint) const;
   /// Sends `b` again as soon as a connection is free (ahead of new work).
   void resend(batch_ptr b);
   /// Sends `b` again after `delay`.

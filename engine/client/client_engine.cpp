@@ -104,7 +104,14 @@ client_engine::client_engine(ClientConfig config)
   for (unsigned i = 0; i < thread_count; ++i) threads_.emplace_back([this] { ioc_.run(); });
 }
 
-client_engine::~client_engine() { shutdown(ShutdownMode::cancel); }
+client_engine::~client_engine() {
+  shutdown(ShutdownMode::cancel);
+  // The I/O threads outlive shutdown(), so that the handlers of prompts submitted after it (which
+  // complete with `cancelled`) still run. Now let them run what is queued, then return.
+  scheduler_->cancel_timer();
+  work_.reset();
+  for (auto& t : threads_) t.join();
+}
 
 void client_engine::start_connections() {
   for (std::size_t e = 0; e < urls_.size(); ++e) {
@@ -256,14 +263,11 @@ void client_engine::shutdown(ShutdownMode mode) {
     scheduler_->close(false);
   }
   scheduler_->wait_idle();  // every accepted prompt has completed
-  work_.reset();
-  {
-    std::unique_lock exit_lock(exit_mutex_);
-    exit_cv_.wait(exit_lock, [this] { return connections_running_ == 0; });
-  }
-  ioc_.stop();  // the scheduler's timer may still be armed; nothing else is left
-  for (auto& t : threads_) t.join();
-  threads_.clear();
+  std::unique_lock exit_lock(exit_mutex_);
+  exit_cv_.wait(exit_lock, [this] { return connections_running_ == 0; });
+  // The threads keep running until the destructor: stopping the io_context here could drop
+  // completion handlers that are posted but not yet run (async_complete's), and would leave
+  // nothing to run the handlers of later submissions.
 }
 
 ClientStats client_engine::stats() const {

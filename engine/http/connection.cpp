@@ -9,8 +9,10 @@
 #include <boost/beast/ssl.hpp>
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <random>
+#include <sstream>
 
 namespace promptpack::detail {
 namespace {
@@ -26,6 +28,9 @@ constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t parse_padding_bytes = 64;
 // How much of an error response's body an error message quotes.
 constexpr std::size_t error_excerpt_bytes = 200;
+// Beast reads at most the read buffer's free capacity per call: a large buffer turns a batched
+// answer into a few reads instead of dozens (each one a timer re-arm and a reactor round trip).
+constexpr std::size_t read_buffer_bytes = 256 * 1024;
 
 std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
@@ -37,6 +42,13 @@ bool is_peer_close(const beast::error_code& ec) {
          ec == asio::error::eof ||            // closed mid-read
          ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
          ec == asio::ssl::error::stream_truncated;  // TLS peer closed without close_notify
+}
+
+// Seconds as a person writes them: "0.3", "30", "300".
+std::string seconds_text(double seconds) {
+  std::ostringstream out;
+  out << seconds;
+  return out.str();
 }
 
 std::string excerpt(std::string_view body) {
@@ -53,6 +65,7 @@ class connection {
   connection(client_engine& engine, std::size_t endpoint, executor_type executor)
       : engine_(engine), endpoint_(endpoint), url_(engine.url(endpoint)), executor_(executor),
         jitter_rng_(std::random_device{}()) {
+    read_buffer_.reserve(read_buffer_bytes);
     const auto& config = engine_.config();
     request_.method(http::verb::post);
     request_.target(url_.target);
@@ -111,7 +124,7 @@ class connection {
       co_return exchange_outcome{
           .result = exchange_result::connect_failed,
           .detail = timed_out ? "no answer from " + where() + " within the connect timeout of " +
-                                    std::to_string(config.connect_timeout_s) + " s"
+                                    seconds_text(config.connect_timeout_s) + " s"
                               : "cannot connect to " + where() + ": " + connect_ec.message()};
     }
     engine_.counters().connects.fetch_add(1, std::memory_order_relaxed);
@@ -129,22 +142,40 @@ class connection {
     auto& tls = *stream_;
     boost::system::error_code ec;
     asio::ip::make_address(url_.host, ec);
+    const bool ip_literal = !ec;
     // SNI carries host names only; an IP literal is checked against the certificate's IP SANs.
-    if (ec && !SSL_set_tlsext_host_name(tls.native_handle(), url_.host.c_str())) {
+    if (!ip_literal && !SSL_set_tlsext_host_name(tls.native_handle(), url_.host.c_str())) {
       close();
       co_return exchange_outcome{.result = exchange_result::tls_failed,
                                  .detail = "cannot set TLS SNI host name '" + url_.host + "'"};
     }
     if (engine_.config().tls_verify) {
       tls.set_verify_mode(asio::ssl::verify_peer);
-      tls.set_verify_callback(asio::ssl::host_name_verification(url_.host));
+      // OpenSSL's own name check, so that a mismatch is reported as one (not as an unspecified
+      // verification error, as a verify callback's refusal is).
+      X509_VERIFY_PARAM* param = SSL_get0_param(tls.native_handle());
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      const int set = ip_literal ? X509_VERIFY_PARAM_set1_ip_asc(param, url_.host.c_str())
+                                 : X509_VERIFY_PARAM_set1_host(param, url_.host.c_str(), 0);
+      if (set != 1) {
+        close();
+        co_return exchange_outcome{
+            .result = exchange_result::tls_failed,
+            .detail = "cannot check certificates for host '" + url_.host + "'"};
+      }
     } else {
       tls.set_verify_mode(asio::ssl::verify_none);
     }
     auto [hs_ec] = co_await tls.async_handshake(asio::ssl::stream_base::client, tuple_awaitable);
     if (!hs_ec) co_return std::nullopt;
     const long verify = SSL_get_verify_result(tls.native_handle());
-    std::string reason = verify != X509_V_OK ? X509_verify_cert_error_string(verify) : hs_ec.message();
+    std::string reason = hs_ec.message();
+    if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+      reason = "the certificate does not name host '" + url_.host + "' (" +
+               X509_verify_cert_error_string(verify) + ")";
+    } else if (verify != X509_V_OK) {
+      reason = std::string("certificate not trusted: ") + X509_verify_cert_error_string(verify);
+    }
     close();
     co_return exchange_outcome{.result = hs_ec == beast::error::timeout ? exchange_result::connect_failed
                                                                        : exchange_result::tls_failed,
@@ -157,7 +188,7 @@ class connection {
     if (ec == beast::error::timeout) {
       return {.result = exchange_result::timeout,
               .detail = "no complete response from " + where() + " within " +
-                        std::to_string(static_cast<long>(engine_.config().request_timeout_s)) + " s"};
+                        seconds_text(engine_.config().request_timeout_s) + " s"};
     }
     if (was_reused && !response_started && is_peer_close(ec)) {
       return {.result = exchange_result::stale_connection,
@@ -263,10 +294,17 @@ class connection {
     }
     const bool reached = outcome.result != exchange_result::stale_connection &&
                          outcome.result != exchange_result::connect_failed;
+    auto& queue = engine_.queue();
+    // A refused connect has just cooled this endpoint down; while another endpoint is healthy
+    // the batch goes there at once, at no cost to its budget, so one dead endpoint among several
+    // fails no prompt however long the job runs.
+    if (outcome.result == exchange_result::connect_failed && queue.another_endpoint_available(endpoint_)) {
+      queue.resend(std::move(b));
+      return;
+    }
     ++(reached ? b->budget.sent : b->budget.unsent);
     const auto d = engine_.policy().decide(outcome, b->items.size(), b->budget,
                                            std::uniform_real_distribution<double>(0, 1)(jitter_rng_));
-    auto& queue = engine_.queue();
     switch (d.action) {
       case next_action::resend:
         queue.resend(std::move(b));

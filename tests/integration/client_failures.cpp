@@ -1,0 +1,440 @@
+// purpose: PROTOCOL.md section 2 against the reference faults, TLS and a dying endpoint.
+#include <promptpack/client.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "common/reference_fixture.hpp"
+#include "common/test_ca.hpp"
+
+namespace {
+
+namespace asio = boost::asio;
+using promptpack::BulkResult;
+using promptpack::BulkSink;
+using promptpack::Client;
+using promptpack::ClientConfig;
+using promptpack::Completion;
+using promptpack::errc;
+using promptpack::reference::generator_kind;
+using promptpack::reference::reference_config;
+using promptpack::test::running_server;
+using promptpack::test::test_ca;
+
+using strings = std::vector<std::string>;
+using clock_type = std::chrono::steady_clock;
+
+// Guards against a hang only; nothing here measures speed.
+constexpr std::chrono::seconds hang_guard{20};
+
+reference_config echo_config() {
+  reference_config config;
+  config.generator = generator_kind::echo;
+  config.threads = 2;
+  return config;
+}
+
+/// Small backoff, so that retries cost milliseconds.
+ClientConfig make_config(const std::string& url) {
+  ClientConfig config;
+  config.endpoints = {{url, 1.0}};
+  config.model = "custom/test-model";
+  config.connections_per_endpoint = 2;
+  config.threads = 2;
+  config.max_retries = 3;
+  config.backoff_base_ms = 5;
+  config.backoff_cap_ms = 50;
+  return config;
+}
+
+strings numbered(const std::string& prefix, std::size_t count) {
+  strings prompts;
+  for (std::size_t i = 0; i < count; ++i) prompts.push_back(prefix + " " + std::to_string(i));
+  return prompts;
+}
+
+std::string describe(const Completion& c) {
+  if (c.ok()) return "ok";
+  return std::string(promptpack::to_string(c.error->type)) + " (status " +
+         std::to_string(c.error->http_status) + ", " + std::to_string(c.error->attempts) +
+         " attempts): " + c.error->message;
+}
+
+bool contains(const std::string& text, std::string_view part) {
+  return text.find(part) != std::string::npos;
+}
+
+/// Submits `prompts` as one bulk and waits (bounded) for every result, in input order.
+std::vector<Completion> run_bulk(Client& client, const strings& prompts) {
+  const std::vector<std::string_view> views(prompts.begin(), prompts.end());
+  auto future = client.submit_bulk(views, client.group());
+  BOOST_TEST_REQUIRE((future.wait_for(hang_guard) == std::future_status::ready), "bulk hung");
+  return future.get();
+}
+
+Completion run_one(Client& client, const std::string& prompt) {
+  return run_bulk(client, {prompt}).at(0);
+}
+
+void check_echo(const Completion& c, const std::string& prompt) {
+  BOOST_TEST_REQUIRE(c.ok(), prompt << ": " << describe(c));
+  BOOST_TEST(c.outputs == strings{prompt});
+}
+
+void check_error(const Completion& c, errc type) {
+  BOOST_TEST_REQUIRE(!c.ok(), "expected " << promptpack::to_string(type) << ", got a result");
+  BOOST_TEST((c.error->type == type), describe(c));
+  BOOST_TEST_MESSAGE(promptpack::to_string(type) << " error: " << c.error->message);
+}
+
+/// A loopback port with nothing listening: bound once to get a free number, then closed.
+std::uint16_t dead_port() {
+  asio::io_context ioc;
+  asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
+/// An echo server over https with a certificate from `ca`.
+reference_config tls_config(const test_ca& ca) {
+  auto config = echo_config();
+  config.tls_cert_file = ca.server_cert().string();
+  config.tls_key_file = ca.server_key().string();
+  return config;
+}
+
+/// Counts deliveries per index (each must be exactly one) and successes.
+class counting_sink final : public BulkSink {
+ public:
+  explicit counting_sink(const strings& prompts) : prompts_(prompts), counts_(prompts.size()) {}
+
+  void on_results(std::span<const BulkResult> results) override {
+    for (const auto& r : results) {
+      counts_.at(r.index).fetch_add(1);
+      if (r.error == nullptr && r.outputs.size() == 1 && r.outputs[0] == prompts_[r.index]) {
+        succeeded_.fetch_add(1);
+      } else if (r.error && first_error_.exchange(true) == false) {
+        error_text_ = r.error->message;
+      }
+    }
+  }
+  void on_complete() override { done_.set_value(); }
+
+  bool wait() { return done_.get_future().wait_for(hang_guard) == std::future_status::ready; }
+  void check_all_succeeded_once() const {
+    std::size_t not_once = 0;
+    for (const auto& c : counts_) not_once += c.load() != 1;
+    BOOST_TEST(not_once == 0u, not_once << " prompts not delivered exactly once");
+    BOOST_TEST(succeeded_.load() == prompts_.size(), "first error: " << error_text_);
+  }
+
+ private:
+  const strings& prompts_;
+  std::vector<std::atomic<int>> counts_;
+  std::atomic<std::size_t> succeeded_{0};
+  std::atomic<bool> first_error_{false};
+  std::string error_text_;
+  std::promise<void> done_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(client_failures)
+
+BOOST_AUTO_TEST_CASE(connection_refused_is_a_connection_error_naming_host_and_port) {
+  const std::uint16_t port = dead_port();
+  Client client(make_config("http://127.0.0.1:" + std::to_string(port) + "/inference"));
+  const auto started = clock_type::now();
+  const auto results = run_bulk(client, numbered("refused", 5));
+  BOOST_TEST((clock_type::now() - started < hang_guard));
+  for (const auto& c : results) {
+    check_error(c, errc::connection);
+    BOOST_TEST(contains(c.error->message, "127.0.0.1:" + std::to_string(port)), c.error->message);
+    BOOST_TEST(c.error->http_status == 0);
+    BOOST_TEST(c.error->attempts == 4);
+  }
+  BOOST_TEST(client.stats().prompts_failed == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(dropped_connections_are_retried_then_a_connection_error) {
+  auto config = echo_config();
+  config.drop_rate = 1;
+  running_server server(config);
+  Client client(make_config(server.url()));
+  const Completion c = run_one(client, "dropped");
+  check_error(c, errc::connection);
+  BOOST_TEST(c.error->attempts == client.config().max_retries + 1);
+  BOOST_TEST(server.server.stats().requests.load() == 4u);
+  BOOST_TEST(client.stats().requests_retried == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(status_503_is_retried_then_an_http_status_error) {
+  auto config = echo_config();
+  config.fail_rate = 1;
+  config.fail_status = 503;
+  running_server server(config);  // Retry-After: 1, capped by backoff_cap_ms
+  Client client(make_config(server.url()));
+  const Completion c = run_one(client, "unavailable");
+  check_error(c, errc::http_status);
+  BOOST_TEST(c.error->http_status == 503);
+  BOOST_TEST(c.error->attempts == 4);
+  BOOST_TEST(contains(c.error->message, "503"), c.error->message);
+  BOOST_TEST(client.stats().requests_retried > 0u);
+  BOOST_TEST(server.server.stats().requests.load() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(status_429_with_retry_after_zero_is_retried_then_an_http_status_error) {
+  auto config = echo_config();
+  config.fail_rate = 1;
+  config.fail_status = 429;
+  config.retry_after_s = 0;
+  running_server server(config);
+  Client client(make_config(server.url()));
+  const Completion c = run_one(client, "too many");
+  check_error(c, errc::http_status);
+  BOOST_TEST(c.error->http_status == 429);
+  BOOST_TEST(c.error->attempts == 4);
+  BOOST_TEST(client.stats().requests_retried == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(other_retryable_statuses_are_retried) {
+  for (unsigned status : {408u, 500u, 502u, 504u}) {
+    auto config = echo_config();
+    config.fail_rate = 1;
+    config.fail_status = status;
+    running_server server(config);
+    auto client_config = make_config(server.url());
+    client_config.max_retries = 1;
+    Client client(client_config);
+    const Completion c = run_one(client, "status " + std::to_string(status));
+    check_error(c, errc::http_status);
+    BOOST_TEST(c.error->http_status == static_cast<int>(status));
+    BOOST_TEST(server.server.stats().requests.load() == 2u, "status " << status);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(half_failing_endpoint_eventually_answers_every_prompt) {
+  auto config = echo_config();
+  config.fail_rate = 0.5;
+  config.fail_status = 503;
+  config.retry_after_s = 0;
+  running_server server(config);
+  auto client_config = make_config(server.url());
+  client_config.max_retries = 8;
+  client_config.max_batch_prompts = 16;
+  // One connection: one session, so the server's seeded fault dice give a repeatable run.
+  client_config.connections_per_endpoint = 1;
+  Client client(client_config);
+  const strings prompts = numbered("flaky", 64);
+  const auto results = run_bulk(client, prompts);
+  for (std::size_t i = 0; i < prompts.size(); ++i) check_echo(results[i], prompts[i]);
+  BOOST_TEST(client.stats().requests_retried > 0u);
+  BOOST_TEST(client.stats().prompts_succeeded == 64u);
+}
+
+BOOST_AUTO_TEST_CASE(status_413_splits_the_batch_until_it_fits) {
+  auto config = echo_config();
+  config.max_batch = 4;
+  running_server server(config);
+  auto client_config = make_config(server.url());
+  client_config.max_batch_prompts = 64;
+  Client client(client_config);
+  const strings prompts = numbered("split", 64);
+  const auto results = run_bulk(client, prompts);
+  for (std::size_t i = 0; i < prompts.size(); ++i) check_echo(results[i], prompts[i]);
+  BOOST_TEST(client.stats().batches_split > 0u);
+  BOOST_TEST(client.stats().requests_retried == 0u);
+  BOOST_TEST(server.server.stats().prompts.load() == 64u);
+
+  // The endpoint's lower limit is remembered: a second bulk needs no more splits.
+  const auto splits = client.stats().batches_split;
+  const auto requests = server.server.stats().requests.load();
+  const strings more = numbered("after split", 16);
+  const auto again = run_bulk(client, more);
+  for (std::size_t i = 0; i < more.size(); ++i) check_echo(again[i], more[i]);
+  BOOST_TEST(client.stats().batches_split == splits);
+  BOOST_TEST(server.server.stats().requests.load() - requests == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(status_400_bisects_to_the_rejected_prompts) {
+  auto config = echo_config();
+  config.reject_substring = "BAD";
+  running_server server(config);
+  auto client_config = make_config(server.url());
+  client_config.max_batch_prompts = 20;
+  Client client(client_config);
+  strings prompts = numbered("good", 20);
+  prompts[3] = "this one is BAD";
+  prompts[16] = "BAD as well";
+  const auto results = run_bulk(client, prompts);
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    if (i == 3 || i == 16) {
+      check_error(results[i], errc::http_status);
+      BOOST_TEST(results[i].error->http_status == 400);
+      BOOST_TEST(contains(results[i].error->message, "400"), results[i].error->message);
+      BOOST_TEST(contains(results[i].error->message, "content filter"), results[i].error->message);
+    } else {
+      check_echo(results[i], prompts[i]);
+    }
+  }
+  BOOST_TEST(client.stats().prompts_succeeded == 18u);
+  BOOST_TEST(client.stats().prompts_failed == 2u);
+  BOOST_TEST(client.stats().batches_split > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(status_400_on_a_single_prompt_fails_it_without_retry) {
+  auto config = echo_config();
+  config.reject_substring = "BAD";
+  running_server server(config);
+  Client client(make_config(server.url()));
+  const Completion c = run_one(client, "BAD alone");
+  check_error(c, errc::http_status);
+  BOOST_TEST(c.error->http_status == 400);
+  BOOST_TEST(c.error->attempts == 1);
+  BOOST_TEST(server.server.stats().requests.load() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(message_other_than_ok_is_retried_then_an_endpoint_error) {
+  auto config = echo_config();
+  config.error_message_rate = 1;
+  running_server server(config);
+  Client client(make_config(server.url()));
+  const Completion c = run_one(client, "overloaded");
+  check_error(c, errc::endpoint);
+  BOOST_TEST(contains(c.error->message, "injected: model overloaded"), c.error->message);
+  BOOST_TEST(c.error->attempts == 4);
+  BOOST_TEST(server.server.stats().requests.load() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_body_that_is_not_json_is_a_protocol_error) {
+  auto config = echo_config();
+  config.garbage_rate = 1;
+  running_server server(config);
+  Client client(make_config(server.url()));
+  const auto results = run_bulk(client, numbered("garbage", 3));
+  for (const auto& c : results) check_error(c, errc::protocol);
+}
+
+BOOST_AUTO_TEST_CASE(no_response_within_request_timeout_is_a_timeout_error) {
+  auto config = echo_config();
+  config.latency_ms = 1500;
+  running_server server(config);
+  auto client_config = make_config(server.url());
+  client_config.request_timeout_s = 0.3;
+  client_config.max_retries = 1;
+  Client client(client_config);
+  const auto started = clock_type::now();
+  const Completion c = run_one(client, "slow");
+  BOOST_TEST((clock_type::now() - started < std::chrono::seconds(10)));
+  check_error(c, errc::timeout);
+  BOOST_TEST(c.error->attempts == 2);
+  BOOST_TEST(contains(c.error->message, "0.3 s"), c.error->message);
+}
+
+BOOST_AUTO_TEST_CASE(https_with_the_ca_file_works) {
+  test_ca ca;
+  running_server server(tls_config(ca));
+  auto config = make_config(server.url());
+  BOOST_TEST_REQUIRE(config.endpoints[0].api_base.starts_with("https://127.0.0.1:"));
+  config.ca_file = ca.ca_cert().string();
+  Client client(config);
+  const strings prompts = numbered("secure", 30);
+  const auto results = run_bulk(client, prompts);
+  for (std::size_t i = 0; i < prompts.size(); ++i) check_echo(results[i], prompts[i]);
+  // The host name form works too: the certificate names localhost.
+  auto by_name = make_config("https://localhost:" + std::to_string(server.port()) + "/inference");
+  by_name.ca_file = ca.ca_cert().string();
+  Client named(by_name);
+  check_echo(run_one(named, "by name"), "by name");
+}
+
+BOOST_AUTO_TEST_CASE(untrusted_certificate_is_a_tls_error) {
+  test_ca ca;
+  running_server server(tls_config(ca));
+  Client system_cas(make_config(server.url()));  // the test CA is not among the system's
+  const Completion c = run_one(system_cas, "untrusted");
+  check_error(c, errc::tls);
+  BOOST_TEST(contains(c.error->message, "certificate"), c.error->message);
+
+  test_ca other;
+  auto config = make_config(server.url());
+  config.ca_file = other.ca_cert().string();
+  Client wrong_ca(config);
+  const Completion w = run_one(wrong_ca, "wrong ca");
+  check_error(w, errc::tls);
+  BOOST_TEST(contains(w.error->message, "certificate"), w.error->message);
+}
+
+BOOST_AUTO_TEST_CASE(certificate_for_another_host_name_is_a_tls_error) {
+  test_ca ca("otherhost");  // names otherhost and 127.0.0.1, not localhost
+  running_server server(tls_config(ca));
+  auto config = make_config("https://localhost:" + std::to_string(server.port()) + "/inference");
+  config.ca_file = ca.ca_cert().string();
+  Client client(config);
+  const Completion c = run_one(client, "wrong name");
+  check_error(c, errc::tls);
+  BOOST_TEST(contains(c.error->message, "certificate does not name host 'localhost'"),
+             c.error->message);
+}
+
+BOOST_AUTO_TEST_CASE(two_weighted_endpoints_both_get_traffic) {
+  auto config = echo_config();
+  config.latency_ms = 20;
+  running_server a(config);
+  running_server b(config);
+  auto client_config = make_config(a.url());
+  client_config.endpoints = {{a.url(), 1.0}, {b.url(), 3.0}};
+  client_config.max_batch_prompts = 10;
+  Client client(client_config);
+  const strings prompts = numbered("weighted", 400);
+  const auto results = run_bulk(client, prompts);
+  for (std::size_t i = 0; i < prompts.size(); ++i) check_echo(results[i], prompts[i]);
+  const auto a_prompts = a.server.stats().prompts.load();
+  const auto b_prompts = b.server.stats().prompts.load();
+  BOOST_TEST_MESSAGE("weights 1:3 -> prompts " << a_prompts << " : " << b_prompts);
+  BOOST_TEST(a_prompts > 0u);
+  BOOST_TEST(b_prompts > 0u);
+  BOOST_TEST(a_prompts + b_prompts == 400u);
+}
+
+BOOST_AUTO_TEST_CASE(an_endpoint_killed_mid_run_loses_no_prompt) {
+  auto config = echo_config();
+  config.latency_ms = 100;
+  running_server doomed(config);
+  running_server survivor(config);
+  auto client_config = make_config(doomed.url());
+  client_config.endpoints = {{doomed.url(), 1.0}, {survivor.url(), 1.0}};
+  client_config.max_batch_prompts = 20;
+  client_config.connections_per_endpoint = 4;
+  Client client(client_config);
+  const strings prompts = numbered("survive", 600);
+  const std::vector<std::string_view> views(prompts.begin(), prompts.end());
+  counting_sink sink(prompts);
+  client.submit_bulk(views, client.group(), sink);
+
+  const auto deadline = clock_type::now() + hang_guard;
+  while (doomed.server.stats().requests.load() == 0 && clock_type::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  BOOST_TEST_REQUIRE(doomed.server.stats().requests.load() > 0u);
+  doomed.server.stop();  // its requests in flight die with it
+
+  BOOST_TEST_REQUIRE(sink.wait(), "the bulk never completed");
+  sink.check_all_succeeded_once();
+  BOOST_TEST(survivor.server.stats().prompts.load() > 0u);
+  BOOST_TEST_MESSAGE("killed endpoint answered " << doomed.server.stats().prompts.load()
+                                                 << " prompts (answers possibly lost), survivor "
+                                                 << survivor.server.stats().prompts.load());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
