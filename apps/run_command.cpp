@@ -109,6 +109,7 @@ void run_job(run_flags& flags, int& exit_status) {
     resume.emplace(run::load_resume_state(o.output));
     if (!o.quiet) {
       std::cerr << "promptpack run: resuming: " << resume->records << " records already in '" << o.output << "'";
+      if (resume->errors) std::cerr << " (" << resume->errors << " of them errors)";
       if (resume->torn_bytes) std::cerr << ", cut a torn last record of " << resume->torn_bytes << " bytes";
       std::cerr << "\n";
     }

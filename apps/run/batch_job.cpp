@@ -40,6 +40,7 @@ struct line_slot {
   std::uint32_t group = 0;
   line_form form = line_form::prompt;
   bool failed = false;  ///< an invalid line: it gets an error record and is not sent
+  bool repeated = false;  ///< --resume: an earlier line has this custom_id (counted when read)
   std::uint64_t id_hash = 0;
   std::uint64_t line_number = 0;
 };
@@ -119,6 +120,7 @@ class job {
   job_stats stats_;
   std::vector<group_info> groups_;
   id_counter seen_;  // every custom_id read so far, to refuse duplicates
+  bool counted_when_read_ = false;  // --resume: seen_ is updated line by line, not per block
   std::vector<std::uint64_t> hashes_;
   std::vector<std::uint32_t> previous_counts_;
   std::unordered_map<std::string, std::uint32_t> group_index_;
@@ -278,13 +280,17 @@ void job::mark_duplicates(job_block* block) {
   const std::size_t n = block->lines.size();
   hashes_.resize(n);
   previous_counts_.resize(n);
-  for (std::size_t i = 0; i < n; ++i) hashes_[i] = block->lines[i].id_hash;
-  seen_.add_many(hashes_, previous_counts_);
+  if (counted_when_read_) {
+    for (std::size_t i = 0; i < n; ++i) previous_counts_[i] = block->lines[i].repeated ? 1 : 0;
+  } else {
+    for (std::size_t i = 0; i < n; ++i) hashes_[i] = block->lines[i].id_hash;
+    seen_.add_many(hashes_, previous_counts_);
+  }
   std::string records;
   for (std::uint32_t i = 0; i < n; ++i) {
     if (previous_counts_[i] == 0 || block->lines[i].failed) continue;
-    const std::string message = "line " + std::to_string(block->lines[i].line_number) +
-                                ": its custom_id is used by an earlier line; give every line its own custom_id";
+    const std::string message = "line " + std::to_string(block->lines[i].line_number) + ": " +
+                                std::string(duplicate_id_message) + "; give every line its own custom_id";
     fail_line(block, i, {.type = errc::invalid_input, .message = message, .http_status = 0, .attempts = 0}, records);
   }
   write(records);
@@ -323,6 +329,7 @@ void job::submit(job_block* block) {
 
 void job::run(line_reader& reader, resume_state* resume, std::uint64_t expected_lines) {
   seen_.reserve(expected_lines);
+  counted_when_read_ = resume != nullptr;
   line_parser parser;
   job_line parsed;
   std::string error;
@@ -341,21 +348,28 @@ void job::run(line_reader& reader, resume_state* resume, std::uint64_t expected_
       error = "line is over --max-line-bytes (" + std::to_string(options_.max_line_bytes) + " bytes)";
     }
     const std::uint64_t id_hash = id_counter::hash(parsed.custom_id);
-    if (resume && resume->done.take(id_hash)) {
-      // Already has a record; it still counts as seen, so a later duplicate is caught.
-      seen_.add(id_hash);
-      stats_.skipped.fetch_add(1, std::memory_order_relaxed);
-      continue;
+    bool repeated = false;
+    if (resume) {
+      // Which kept record stands for this line depends on the lines before it, so ids are counted
+      // in input order here: a duplicate-id error record stands only for a later line with that
+      // id, never for the first (whose own record a kill may have lost).
+      repeated = seen_.add(id_hash) > 0;
+      if ((repeated ? resume->duplicates : resume->done).take(id_hash)) {
+        stats_.skipped.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
     }
     if (!ok) parsed.prompt.clear();
     add_line(block, parsed, id_hash, line.number);
+    block->lines.back().repeated = repeated;
     if (ok) {
       block->lines.back().group = group_of(parsed.overrides);
     } else {
       std::string records;
       fail_line(block, static_cast<std::uint32_t>(block->lines.size() - 1),
                 {.type = errc::invalid_input,
-                 .message = "line " + std::to_string(line.number) + ": " + error + "; fix the line and rerun with --resume",
+                 .message = "line " + std::to_string(line.number) + ": " + error +
+                            "; fix the line, delete this record and rerun with --resume",
                  .http_status = 0,
                  .attempts = 0},
                 records);
@@ -434,7 +448,9 @@ int run_batch_job(const run_options& options, int input_fd, int output_fd, resum
     return 2;
   }
   if (!options.quiet) std::cerr << summary_text(j.stats(), j.client().stats(), steady::now() - started);
-  return j.stats().failed() > 0 ? 1 : 0;
+  // Error records kept from an interrupted run count too: the output is the job's result.
+  const bool earlier_errors = resume != nullptr && resume->errors > 0;
+  return j.stats().failed() > 0 || earlier_errors ? 1 : 0;
 }
 
 }  // namespace promptpack::run

@@ -236,6 +236,7 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
   }
   std::string_view url;
   bool has_body = false;
+  std::string url_error;  // reported once custom_id is read, so the record keeps the line's id
   if (error.empty()) {
     // The OpenAI form is recognised by its "url", which may come after "body": look it up first.
     if (!root.find_field_unordered("url").get_string().get(url)) {
@@ -244,7 +245,7 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
       } else if (url == "/v1/completions") {
         out.form = line_form::openai_completion;
       } else {
-        error = "url '" + std::string(url) + "' is not supported; use /v1/chat/completions or /v1/completions";
+        url_error = "url '" + std::string(url) + "' is not supported; use /v1/chat/completions or /v1/completions";
       }
     }
     if (error.empty() && root.reset().error()) error = "line is not well-formed JSON";
@@ -269,6 +270,7 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
       }
     }
   }
+  if (!url_error.empty()) error = std::move(url_error);
   if (error.empty()) {
     const char* trailing = nullptr;
     if (doc.current_location().get(trailing) == simdjson::SUCCESS) {

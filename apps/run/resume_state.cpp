@@ -71,8 +71,19 @@ resume_state load_resume_state(const std::string& path) {
       ++state.unreadable;
       continue;
     }
-    state.done.add(id_counter::hash(id));
+    const std::uint64_t id_hash = id_counter::hash(id);
     ++state.records;
+    // An error record has a non-null "error" (an OpenAI success carries "error": null).
+    simdjson::ondemand::value error;
+    bool is_null = true;
+    bool duplicate = false;
+    if (!doc.find_field_unordered("error").get(error) && !error.is_null().get(is_null) && !is_null) {
+      ++state.errors;
+      std::string_view message;
+      duplicate = !error.find_field_unordered("message").get_string().get(message) &&
+                  message.find(duplicate_id_message) != std::string_view::npos;
+    }
+    (duplicate ? state.duplicates : state.done).add(id_hash);
   }
   ::close(fd);
   return state;
