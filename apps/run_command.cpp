@@ -3,6 +3,8 @@
 #include "embedded_endpoint.hpp"
 #include "run/batch_job.hpp"
 
+#include <promptpack/client.hpp>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -103,6 +105,11 @@ void run_job(run_flags& flags, int& exit_status) {
   }
   for (const auto& base : flags.api_bases) o.client.endpoints.push_back({base, 1.0});
 
+  try {
+    Client::validate(o.client);  // before the output is opened (and maybe truncated)
+  } catch (const std::invalid_argument& e) {
+    usage_error(e.what());
+  }
   const int input_fd = open_input(o.input);
   std::optional<run::resume_state> resume;
   if (o.resume) {

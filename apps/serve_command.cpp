@@ -80,6 +80,8 @@ void add_serve_command(CLI::App& root, int& exit_status) {
   cmd->add_option("--reject-substring", config->reject_substring,
                   "answer 400 to batches with a prompt containing this text");
   cmd->add_flag("--shuffle", config->shuffle, "answer data entries in reverse order");
+  cmd->add_flag("--chunked", config->chunked, "send answers with Transfer-Encoding: chunked");
+  cmd->add_flag("!--no-keep-alive", config->keep_alive, "answer with Connection: close and close");
   cmd->add_option("--fault-seed", config->fault_seed, "seed of the fault dice")->capture_default_str();
   cmd->callback([config, &exit_status] { run_serve(*config, exit_status); });
 }

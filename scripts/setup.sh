@@ -2,7 +2,7 @@
 # Installs every system package promptpack needs on Debian 12; idempotent and non-interactive.
 set -euo pipefail
 
-packages=(g++ make cmake pkg-config openssl ca-certificates
+packages=(g++ make cmake pkg-config openssl ca-certificates time
           libboost1.81-dev libboost-test1.81-dev libsimdjson-dev libssl-dev libcli11-dev)
 
 missing=()

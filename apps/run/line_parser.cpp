@@ -116,8 +116,10 @@ struct line_parser::impl {
       out.custom_id.assign(text);
       out.has_custom_id = true;
     } else if (key == "prompt") {
-      if (v.get_string().get(text)) {
-        error = "prompt must be a string";
+      if (auto e = v.get_string().get(text)) {
+        error = e == simdjson::INCORRECT_TYPE ? "prompt must be a string"
+                                              : "prompt is not a valid JSON string (a bad escape, such as a lone "
+                                                "surrogate \\uDC80, or invalid UTF-8)";
         return false;
       }
       out.prompt.assign(text);
@@ -232,7 +234,9 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
   object root;
   if (auto e = impl_->parser.iterate(line.data(), line.size(), line.size() + padding()).get(doc);
       e || (e = doc.get_object().get(root))) {
-    error = std::string("line is not a JSON object (") + simdjson::error_message(e) + ")";
+    error = e == simdjson::INCORRECT_TYPE
+                ? std::string("line is not a JSON object; each line must be one {...} object")
+                : std::string("line is not valid JSON (") + simdjson::error_message(e) + ")";
   }
   std::string_view url;
   bool has_body = false;

@@ -87,6 +87,8 @@ Client::Client(ClientConfig config) : engine_(std::make_unique<detail::client_en
 
 Client::~Client() = default;
 
+void Client::validate(const ClientConfig& config) { detail::client_engine::validate(config); }
+
 GroupHandle Client::group() const { return group(engine_->config().params); }
 
 GroupHandle Client::group(const SamplingParams& params) const {

@@ -62,7 +62,32 @@ const Error shut_down_error{.type = errc::cancelled,
                             .http_status = 0,
                             .attempts = 0};
 
+// The TLS client context, when any endpoint is https: verification against ca_file or the
+// system CAs. Throws std::invalid_argument when ca_file can't be loaded.
+void make_tls_context(const ClientConfig& config, const std::vector<endpoint_url>& urls,
+                      std::optional<asio::ssl::context>& tls) {
+  if (std::none_of(urls.begin(), urls.end(), [](const auto& u) { return u.tls; })) return;
+  tls.emplace(asio::ssl::context::tls_client);
+  boost::system::error_code ec;
+  if (config.ca_file.empty()) {
+    tls->set_default_verify_paths(ec);
+    return;
+  }
+  tls->load_verify_file(config.ca_file, ec);
+  if (ec) {
+    throw std::invalid_argument("cannot load CA file '" + config.ca_file + "': " + ec.message() +
+                                "; pass a PEM bundle to --ca-file");
+  }
+}
+
 }  // namespace
+
+void client_engine::validate(const ClientConfig& config) {
+  check_config(config);
+  std::optional<asio::ssl::context> tls;
+  make_tls_context(config, parse_urls(config), tls);
+  [[maybe_unused]] const request_group group_check(config.model, config.params);
+}
 
 client_engine::client_engine(ClientConfig config)
     : config_((check_config(config), std::move(config))),
@@ -71,20 +96,7 @@ client_engine::client_engine(ClientConfig config)
                            .backoff_base = ms(config_.backoff_base_ms),
                            .backoff_cap = ms(config_.backoff_cap_ms)}),
       ioc_(static_cast<int>(config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency()))) {
-  const bool any_tls = std::any_of(urls_.begin(), urls_.end(), [](const auto& u) { return u.tls; });
-  if (any_tls) {
-    tls_.emplace(asio::ssl::context::tls_client);
-    boost::system::error_code ec;
-    if (!config_.ca_file.empty()) {
-      tls_->load_verify_file(config_.ca_file, ec);
-      if (ec) {
-        throw std::invalid_argument("cannot load CA file '" + config_.ca_file + "': " + ec.message() +
-                                    "; pass a PEM bundle to --ca-file");
-      }
-    } else {
-      tls_->set_default_verify_paths(ec);
-    }
-  }
+  make_tls_context(config_, urls_, tls_);
   scheduler_ = std::make_unique<scheduler>(
       ioc_.get_executor(),
       scheduler_config{.max_batch_prompts = config_.max_batch_prompts,

@@ -35,6 +35,9 @@ class client_engine {
   explicit client_engine(ClientConfig config);
   ~client_engine();
 
+  /// Throws std::invalid_argument for what the constructor would refuse; opens no connection.
+  static void validate(const ClientConfig& config);
+
   GroupHandle group(std::string_view model, const SamplingParams& params);
   /// Validates, admits (blocking) and queues; invalid prompts complete at once.
   void submit_bulk(std::span<const std::string_view> prompts, const GroupHandle& group,

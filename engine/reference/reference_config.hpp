@@ -41,6 +41,8 @@ struct reference_config {
   std::size_t max_batch = 0;        ///< > 0: answer 413 to batches with more prompts than this
   std::string reject_substring;     ///< non-empty: answer 400 to a batch with a prompt holding it
   bool shuffle = false;             ///< answer data entries in reverse order (prompts echoed)
+  bool chunked = false;             ///< send 200 answers with Transfer-Encoding: chunked
+  bool keep_alive = true;           ///< false: answer with Connection: close, then close
   std::uint64_t fault_seed = 1;     ///< seeds the fault dice, so faulty runs repeat
 };
 

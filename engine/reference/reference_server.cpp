@@ -34,6 +34,7 @@ constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 // A peer gets this long to finish writing a response or a TLS shutdown before it is cut off.
 constexpr std::chrono::seconds write_timeout{30};
 constexpr std::size_t read_buffer_bytes = 256 * 1024;
+constexpr std::size_t chunk_bytes = 4096;
 
 std::uint64_t next_random(std::uint64_t& state) noexcept {  // splitmix64 step
   std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
@@ -91,7 +92,7 @@ class session_handler {
   answer_plan answer(http::request<http::string_body>& req,
                      http::response<http::string_body>& res) {
     res.version(req.version());
-    res.keep_alive(req.keep_alive());
+    res.keep_alive(req.keep_alive() && config_.keep_alive);
     res.set(http::field::server, "promptpack-reference");
     res.set(http::field::content_type, "application/json");
     if (req.method() == http::verb::get && req.target() == "/health") {
@@ -264,9 +265,20 @@ asio::awaitable<void> reference_server::impl::run_session(Stream& stream) {
       asio::steady_timer timer(co_await asio::this_coro::executor, plan.delay);
       co_await timer.async_wait(as_tuple_awaitable);
     }
-    res.prepare_payload();
+    if (config.chunked && res.result() == http::status::ok) {
+      res.chunked(true);  // Beast frames the body as chunks, as many servers stream answers
+    } else {
+      res.prepare_payload();
+    }
     beast::get_lowest_layer(stream).expires_after(write_timeout);
-    auto [write_ec, written] = co_await http::async_write(stream, res, as_tuple_awaitable);
+    http::response_serializer<http::string_body> serializer(res);
+    // Chunked answers go out in pieces of chunk_bytes, each its own chunk, so that clients read
+    // real multi-chunk framing.
+    if (res.chunked()) serializer.limit(chunk_bytes);
+    beast::error_code write_ec;
+    while (!write_ec && !serializer.is_done()) {
+      std::tie(write_ec, std::ignore) = co_await http::async_write_some(stream, serializer, as_tuple_awaitable);
+    }
     const bool keep_alive = res.keep_alive();
     handler.give_back_buffer(std::move(res.body()));
     if (write_ec || !keep_alive) break;

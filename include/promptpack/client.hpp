@@ -44,6 +44,10 @@ class Client {
   explicit Client(ClientConfig config);
   /// Cancels whatever is unfinished (as shutdown(ShutdownMode::cancel)) and joins the threads.
   ~Client();
+  /// Throws std::invalid_argument for what the constructor would refuse, without starting
+  /// anything: lets a tool check its settings before it touches its output.
+  static void validate(const ClientConfig& config);
+
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 

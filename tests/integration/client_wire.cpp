@@ -1,0 +1,113 @@
+// purpose: the client against wire shapes other servers use: chunked answers, keep-alive
+// connections the server closes, Connection: close, escaped Unicode, large prompts.
+#include <promptpack/client.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/reference_fixture.hpp"
+
+namespace {
+
+using promptpack::Client;
+using promptpack::ClientConfig;
+using promptpack::Completion;
+using promptpack::reference::generator_kind;
+using promptpack::reference::reference_config;
+using promptpack::test::running_server;
+
+reference_config echo_server() {
+  reference_config config;
+  config.generator = generator_kind::echo;
+  config.threads = 2;
+  return config;
+}
+
+ClientConfig client_for(const running_server& server) {
+  ClientConfig config;
+  config.endpoints = {{server.url(), 1.0}};
+  config.model = "custom/wire";
+  config.connections_per_endpoint = 2;
+  config.max_batch_prompts = 64;
+  config.threads = 2;
+  return config;
+}
+
+std::vector<std::string> numbered(std::size_t count, const std::string& stem) {
+  std::vector<std::string> prompts;
+  for (std::size_t i = 0; i < count; ++i) prompts.push_back(stem + " #" + std::to_string(i));
+  return prompts;
+}
+
+// Sends every prompt in one bulk call and checks that each came back echoed, exactly.
+void expect_echoed(Client& client, const std::vector<std::string>& prompts) {
+  const std::vector<std::string_view> views(prompts.begin(), prompts.end());
+  const std::vector<Completion> results = client.submit_bulk(views, client.group()).get();
+  BOOST_REQUIRE_EQUAL(results.size(), prompts.size());
+  for (std::size_t i = 0; i < prompts.size(); ++i) {
+    BOOST_REQUIRE_MESSAGE(results[i].ok(), "prompt " << i << ": " << results[i].error->message);
+    BOOST_REQUIRE_EQUAL(results[i].outputs.size(), 1u);
+    BOOST_CHECK(results[i].outputs[0] == prompts[i]);
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(client_wire)
+
+BOOST_AUTO_TEST_CASE(chunked_answers_are_read_whole) {
+  auto config = echo_server();
+  config.chunked = true;  // 4 KiB chunks: every batch answer spans several
+  running_server server(config);
+  Client client(client_for(server));
+  expect_echoed(client, numbered(500, "a prompt long enough to make the answer span chunks"));
+}
+
+BOOST_AUTO_TEST_CASE(connection_close_answers_open_a_new_connection_each_time) {
+  auto config = echo_server();
+  config.keep_alive = false;
+  running_server server(config);
+  auto client_config = client_for(server);
+  client_config.max_batch_prompts = 10;
+  Client client(client_config);
+  expect_echoed(client, numbered(100, "close"));
+  BOOST_CHECK_GE(server.server.stats().connections.load(), 10u);
+  BOOST_CHECK_EQUAL(client.stats().requests_retried, 0u);
+}
+
+BOOST_AUTO_TEST_CASE(keep_alive_connections_the_server_dropped_are_replaced_without_errors) {
+  auto config = echo_server();
+  config.idle_timeout_s = 1;  // the server closes idle keep-alive connections after a second
+  running_server server(config);
+  Client client(client_for(server));
+  expect_echoed(client, numbered(50, "before"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  expect_echoed(client, numbered(50, "after"));
+  const auto stats = client.stats();
+  BOOST_CHECK_EQUAL(stats.prompts_failed, 0u);
+  BOOST_CHECK_EQUAL(stats.requests_retried, 0u);  // a resend on a fresh connection is no retry
+}
+
+BOOST_AUTO_TEST_CASE(escaped_unicode_and_control_characters_round_trip) {
+  running_server server(echo_server());
+  Client client(client_for(server));
+  expect_echoed(client, {"caf\xc3\xa9", "\xf0\x9f\x98\x80 grin", "tab\there", "quote \" and \\ backslash",
+                         std::string("nul\0byte", 8), "\x1f unit separator", "\xe4\xb8\xad\xe6\x96\x87"});
+}
+
+BOOST_AUTO_TEST_CASE(one_megabyte_prompts_travel_intact) {
+  running_server server(echo_server());
+  Client client(client_for(server));
+  std::vector<std::string> prompts;
+  for (char c : std::string("xyz")) {
+    prompts.emplace_back(std::size_t{1} << 20, c);
+    prompts.back().append(" end");
+  }
+  expect_echoed(client, prompts);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
