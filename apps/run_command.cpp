@@ -2,6 +2,7 @@
 #include "commands.hpp"
 #include "embedded_endpoint.hpp"
 #include "run/batch_job.hpp"
+#include "run/line_reader.hpp"
 
 #include <promptpack/client.hpp>
 
@@ -41,24 +42,6 @@ void parse_shard(const std::string& text, run::run_options& o) {
   if (*end != '\0' || o.shard_count == 0 || o.shard_index >= o.shard_count) {
     usage_error("--shard I/N needs N >= 1 and 0 <= I < N (got '" + text + "')");
   }
-}
-
-// Counts a regular file's lines for the progress line's total; 0 (unknown) for pipes.
-std::uint64_t count_lines(int fd) {
-  struct stat info {};
-  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) return 0;
-  std::vector<char> chunk(1u << 20);
-  std::uint64_t lines = 0;
-  off_t offset = 0;
-  char last = '\n';
-  for (;;) {
-    const ssize_t n = ::pread(fd, chunk.data(), chunk.size(), offset);
-    if (n <= 0) break;
-    lines += static_cast<std::uint64_t>(std::count(chunk.data(), chunk.data() + n, '\n'));
-    last = chunk[static_cast<std::size_t>(n) - 1];
-    offset += n;
-  }
-  return lines + (last != '\n' ? 1 : 0);
 }
 
 int open_input(const std::string& path) {
@@ -123,7 +106,7 @@ void run_job(run_flags& flags, int& exit_status) {
   }
   const int output_fd = open_output(o);
   // The line count of a regular file sizes the duplicate table and gives progress a total.
-  const std::uint64_t lines = count_lines(input_fd);
+  const std::uint64_t lines = run::count_lines(input_fd);
   std::uint64_t total = lines == 0 ? 0 : (lines + o.shard_count - 1 - o.shard_index) / o.shard_count;
   if (resume) total -= std::min<std::uint64_t>(total, resume->records);
   exit_status = run::run_batch_job(o, input_fd, output_fd, resume ? &*resume : nullptr, total);

@@ -8,8 +8,8 @@
 
 namespace promptpack::run {
 
-/// Open addressing over 64-bit hashes: 16 bytes a slot, at most half full, so a million ids cost
-/// ~32 MB rather than the ~100 MB of a std::unordered_set<std::string>. Two different ids collide
+/// Open addressing over 64-bit hashes: 12 bytes a slot, at most half full, so a million ids cost
+/// ~24 MB rather than the ~100 MB of a std::unordered_set<std::string>. Two different ids collide
 /// with probability ~n^2/2^65 (1e-8 for a billion pairs). Not thread-safe.
 class id_counter {
  public:
@@ -28,10 +28,14 @@ class id_counter {
   void reserve(std::size_t ids);
 
  private:
+  // Packed to 12 bytes (x86 loads unaligned words at full speed): a million ids then take 24 MB.
+#pragma pack(push, 4)
   struct slot {
     std::uint64_t key = 0;  // 0 marks an empty slot; hash() never returns 0
     std::uint32_t count = 0;
   };
+#pragma pack(pop)
+  static_assert(sizeof(slot) == 12);
   std::size_t find(std::uint64_t key) const noexcept;  // slot holding key, or the empty slot
 
   std::vector<slot> slots_;

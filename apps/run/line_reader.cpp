@@ -1,6 +1,7 @@
 // Chunked line splitting with memchr; long lines grow the buffer up to the limit, then are skipped.
 #include "run/line_reader.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,23 @@ constexpr std::size_t read_chunk_bytes = 4u << 20;
 line_reader::line_reader(int fd, std::size_t max_line_bytes, std::size_t padding)
     : fd_(fd), max_line_bytes_(max_line_bytes), padding_(padding),
       buffer_(read_chunk_bytes * 2 + padding) {}
+
+std::uint64_t count_lines(int fd) {
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) return 0;
+  std::vector<char> chunk(read_chunk_bytes);
+  std::uint64_t lines = 0;
+  off_t offset = 0;
+  char last = '\n';
+  for (;;) {
+    const ssize_t n = ::pread(fd, chunk.data(), chunk.size(), offset);
+    if (n <= 0) break;
+    lines += static_cast<std::uint64_t>(std::count(chunk.data(), chunk.data() + n, '\n'));
+    last = chunk[static_cast<std::size_t>(n) - 1];
+    offset += n;
+  }
+  return lines + (last != '\n' ? 1 : 0);
+}
 
 bool line_reader::fill() {
   if (eof_) return false;

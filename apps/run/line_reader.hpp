@@ -16,6 +16,10 @@ struct input_line {
   bool too_long = false;     ///< the line was over the limit: `text` is empty, the line skipped
 };
 
+/// The number of lines of a regular file (a last line without a newline counts), read with
+/// pread so the file position is untouched; 0 for a pipe or terminal, whose size is unknown.
+std::uint64_t count_lines(int fd);
+
 /// Not thread-safe. Throws std::system_error when reading fails.
 class line_reader {
  public:
