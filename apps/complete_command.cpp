@@ -33,11 +33,13 @@ std::vector<Message> parse_messages(const std::string& json) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (auto error = parser.parse(json).get(root)) {
-    throw std::invalid_argument(std::string("--messages is not valid JSON: ") + simdjson::error_message(error));
+    throw std::invalid_argument(std::string("--messages is not valid JSON: ") +
+                                simdjson::error_message(error));
   }
   simdjson::dom::array list;
   if (root.get_array().get(list)) {
-    throw std::invalid_argument("--messages must be a JSON list of {\"role\", \"content\"} objects");
+    throw std::invalid_argument(
+        "--messages must be a JSON list of {\"role\", \"content\"} objects");
   }
   std::vector<Message> messages;
   for (auto item : list) {
@@ -57,8 +59,8 @@ void run_complete(const complete_options& o, int& exit_status) {
   }
   CompletionRequest request;
   request.model = o.model;
-  request.messages = o.prompt.empty() ? parse_messages(o.messages_json)
-                                      : std::vector<Message>{{"user", o.prompt}};
+  request.messages =
+      o.prompt.empty() ? parse_messages(o.messages_json) : std::vector<Message>{{"user", o.prompt}};
   request.temperature = o.temperature;
   request.max_tokens = o.max_tokens;
   request.top_p = o.top_p;
@@ -80,7 +82,8 @@ void run_complete(const complete_options& o, int& exit_status) {
     std::cout << completion(request).to_json() << std::endl;
     exit_status = exit_ok;
   } catch (const CompletionError& e) {
-    std::cerr << "promptpack complete: " << to_string(e.error().type) << " error: " << e.what() << "\n";
+    std::cerr << "promptpack complete: " << to_string(e.error().type) << " error: " << e.what()
+              << "\n";
     exit_status = exit_some_failed;
   }
 }
@@ -89,20 +92,29 @@ void run_complete(const complete_options& o, int& exit_status) {
 
 void add_complete_command(CLI::App& root, int& exit_status) {
   auto o = std::make_shared<complete_options>();
-  auto* cmd = root.add_subcommand("complete", "Send one prompt (LiteLLM completion()) and print the answer as JSON");
-  cmd->add_option("--api-base", o->api_base, "endpoint URL; default: the embedded reference endpoint");
+  auto* cmd = root.add_subcommand(
+      "complete", "Send one prompt (LiteLLM completion()) and print the answer as JSON");
+  cmd->add_option("--api-base", o->api_base,
+                  "endpoint URL; default: the embedded reference endpoint");
   cmd->add_option("--model", o->model, "model name, custom/NAME")->capture_default_str();
-  cmd->add_option("--messages", o->messages_json, "JSON list of {\"role\", \"content\"}; contents are joined with one space");
+  cmd->add_option("--messages", o->messages_json,
+                  "JSON list of {\"role\", \"content\"}; contents are joined with one space");
   cmd->add_option("prompt", o->prompt, "the prompt text (instead of --messages)");
-  cmd->add_option("--max-tokens", o->max_tokens, "tokens to generate (default 32)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--temperature", o->temperature, "sampling temperature (default 0.7)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-p", o->top_p, "nucleus mass (default 1.0)")->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--top-k", o->top_k, "candidates per step (default 40)")->check(CLI::PositiveNumber);
-  cmd->add_option("--request-timeout", o->request_timeout_s, "seconds for one exchange")->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--retries", o->retries, "retries after the first attempt")->capture_default_str()
+  cmd->add_option("--max-tokens", o->max_tokens, "tokens to generate (default 32)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--ca-file", o->ca_file, "PEM bundle of CAs to trust for https")->check(CLI::ExistingFile);
+  cmd->add_option("--temperature", o->temperature, "sampling temperature (default 0.7)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-p", o->top_p, "nucleus mass (default 1.0)")->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--top-k", o->top_k, "candidates per step (default 40)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--request-timeout", o->request_timeout_s, "seconds for one exchange")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--retries", o->retries, "retries after the first attempt")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--ca-file", o->ca_file, "PEM bundle of CAs to trust for https")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--api-key", o->api_key, "sent as a Bearer token (or set PROMPTPACK_API_KEY)");
   cmd->callback([o, &exit_status] { run_complete(*o, exit_status); });
 }

@@ -15,8 +15,9 @@ embedded_endpoint start_embedded_endpoint(const std::string& who, reference::gen
   embedded_endpoint out{std::make_unique<reference::reference_server>(config), {}};
   out.server->start();
   out.api_base = out.server->url() + "/inference";
-  std::cerr << "promptpack " << who << ": no --api-base given; using the embedded reference endpoint at "
-            << out.api_base << "\n";
+  std::cerr << "promptpack " << who
+            << ": no --api-base given; using the embedded reference endpoint at " << out.api_base
+            << "\n";
   return out;
 }
 

@@ -30,7 +30,9 @@ struct run_flags {
   std::string generator = "echo";
 };
 
-[[noreturn]] void usage_error(const std::string& message) { throw CLI::ValidationError("run", message); }
+[[noreturn]] void usage_error(const std::string& message) {
+  throw CLI::ValidationError("run", message);
+}
 
 void parse_shard(const std::string& text, run::run_options& o) {
   const auto slash = text.find('/');
@@ -57,7 +59,9 @@ int open_output(const run::run_options& o) {
   if (!o.resume) {
     struct stat info {};
     if (::stat(o.output.c_str(), &info) == 0 && info.st_size > 0 && !o.overwrite) {
-      usage_error("output '" + o.output + "' already has records; pass --resume to continue that job or --overwrite to start over");
+      usage_error(
+          "output '" + o.output +
+          "' already has records; pass --resume to continue that job or --overwrite to start over");
     }
     flags |= O_TRUNC;
   }
@@ -69,10 +73,12 @@ int open_output(const run::run_options& o) {
 void run_job(run_flags& flags, int& exit_status) {
   auto& o = flags.options;
   if (!flags.shard.empty()) parse_shard(flags.shard, o);
-  if (o.resume && o.output == "-") usage_error("--resume needs -o FILE: standard output can't be read back");
+  if (o.resume && o.output == "-")
+    usage_error("--resume needs -o FILE: standard output can't be read back");
   for (const auto& header : flags.headers) {
     const auto colon = header.find(':');
-    if (colon == std::string::npos || colon == 0) usage_error("--header must look like 'Name: value'");
+    if (colon == std::string::npos || colon == 0)
+      usage_error("--header must look like 'Name: value'");
     std::string value = header.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
     o.client.headers.emplace_back(header.substr(0, colon), value);
@@ -82,8 +88,10 @@ void run_job(run_flags& flags, int& exit_status) {
   }
   embedded_endpoint embedded;
   if (flags.api_bases.empty()) {
-    embedded = start_embedded_endpoint(
-        "run", flags.generator == "text" ? reference::generator_kind::text : reference::generator_kind::echo, 1);
+    embedded = start_embedded_endpoint("run",
+                                       flags.generator == "text" ? reference::generator_kind::text
+                                                                 : reference::generator_kind::echo,
+                                       1);
     flags.api_bases.push_back(embedded.api_base);
   }
   for (const auto& base : flags.api_bases) o.client.endpoints.push_back({base, 1.0});
@@ -98,16 +106,19 @@ void run_job(run_flags& flags, int& exit_status) {
   if (o.resume) {
     resume.emplace(run::load_resume_state(o.output));
     if (!o.quiet) {
-      std::cerr << "promptpack run: resuming: " << resume->records << " records already in '" << o.output << "'";
+      std::cerr << "promptpack run: resuming: " << resume->records << " records already in '"
+                << o.output << "'";
       if (resume->errors) std::cerr << " (" << resume->errors << " of them errors)";
-      if (resume->torn_bytes) std::cerr << ", cut a torn last record of " << resume->torn_bytes << " bytes";
+      if (resume->torn_bytes)
+        std::cerr << ", cut a torn last record of " << resume->torn_bytes << " bytes";
       std::cerr << "\n";
     }
   }
   const int output_fd = open_output(o);
   // The line count of a regular file sizes the duplicate table and gives progress a total.
   const std::uint64_t lines = run::count_lines(input_fd);
-  std::uint64_t total = lines == 0 ? 0 : (lines + o.shard_count - 1 - o.shard_index) / o.shard_count;
+  std::uint64_t total =
+      lines == 0 ? 0 : (lines + o.shard_count - 1 - o.shard_index) / o.shard_count;
   if (resume) total -= std::min<std::uint64_t>(total, resume->records);
   exit_status = run::run_batch_job(o, input_fd, output_fd, resume ? &*resume : nullptr, total);
 }
@@ -122,39 +133,58 @@ void add_run_command(CLI::App& root, int& exit_status) {
   c.model = "custom/promptpack-reference";
   auto* cmd = root.add_subcommand("run", "Run a JSONL batch job: one record out for every line in");
   cmd->add_option("-i,--input", o.input, "input JSONL file, or - for stdin")->capture_default_str();
-  cmd->add_option("-o,--output", o.output, "output JSONL file, or - for stdout")->capture_default_str();
-  cmd->add_option("--api-base", flags->api_bases, "endpoint URL; repeat for several endpoints sharing the load "
-                                                   "(default: the embedded reference endpoint)");
-  cmd->add_option("--model", c.model, "model, custom/NAME (a line's \"model\" overrides it)")->capture_default_str();
-  cmd->add_option("--batch-size", c.max_batch_prompts, "prompts per request, at most")->capture_default_str()
+  cmd->add_option("-o,--output", o.output, "output JSONL file, or - for stdout")
+      ->capture_default_str();
+  cmd->add_option("--api-base", flags->api_bases,
+                  "endpoint URL; repeat for several endpoints sharing the load "
+                  "(default: the embedded reference endpoint)");
+  cmd->add_option("--model", c.model, "model, custom/NAME (a line's \"model\" overrides it)")
+      ->capture_default_str();
+  cmd->add_option("--batch-size", c.max_batch_prompts, "prompts per request, at most")
+      ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
-  cmd->add_option("--connections", c.connections_per_endpoint, "keep-alive connections per endpoint")
-      ->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_option("--connections", c.connections_per_endpoint,
+                  "keep-alive connections per endpoint")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
   cmd->add_option("--max-pending", c.max_pending, "prompts in flight at most (bounds memory)")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 26));
-  cmd->add_option("--max-tokens", c.params.max_tokens, "default max_tokens")->capture_default_str()
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 26));
+  cmd->add_option("--max-tokens", c.params.max_tokens, "default max_tokens")
+      ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--temperature", c.params.temperature, "default temperature")->capture_default_str()
+  cmd->add_option("--temperature", c.params.temperature, "default temperature")
+      ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-p", c.params.top_p, "default top_p")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--top-k", c.params.top_k, "default top_k")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--request-timeout", c.request_timeout_s, "seconds for one exchange")->capture_default_str()
+  cmd->add_option("--top-p", c.params.top_p, "default top_p")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--top-k", c.params.top_k, "default top_k")
+      ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--retries", c.max_retries, "retries per prompt after the first attempt")->capture_default_str()
+  cmd->add_option("--request-timeout", c.request_timeout_s, "seconds for one exchange")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--retries", c.max_retries, "retries per prompt after the first attempt")
+      ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_flag("--resume", o.resume, "continue an interrupted job: keep its records, run the rest");
+  cmd->add_flag("--resume", o.resume,
+                "continue an interrupted job: keep its records, run the rest");
   cmd->add_flag("--overwrite", o.overwrite, "start over even if the output already has records");
   cmd->add_flag("--ordered", o.ordered, "write records in input order (default: as they complete)");
   cmd->add_option("--shard", flags->shard, "I/N: only lines whose 0-based index mod N is I");
   cmd->add_flag("-q,--quiet", o.quiet, "no progress line and no summary");
-  cmd->add_option("--ca-file", c.ca_file, "PEM bundle of CAs to trust for https")->check(CLI::ExistingFile);
+  cmd->add_option("--ca-file", c.ca_file, "PEM bundle of CAs to trust for https")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--api-key", c.api_key, "sent as a Bearer token (or set PROMPTPACK_API_KEY)");
   cmd->add_option("--header", flags->headers, "extra request header 'Name: value'; repeatable");
-  cmd->add_option("--max-line-bytes", o.max_line_bytes, "longer input lines get an invalid_input record")
+  cmd->add_option("--max-line-bytes", o.max_line_bytes,
+                  "longer input lines get an invalid_input record")
       ->capture_default_str();
   cmd->add_option("--embedded-generator", flags->generator,
                   "model of the embedded endpoint when no --api-base is given: echo or text")
-      ->capture_default_str()->check(CLI::IsMember({"echo", "text"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"echo", "text"}));
   cmd->callback([flags, &exit_status] { run_job(*flags, exit_status); });
 }
 

@@ -38,14 +38,16 @@ void add_serve_command(CLI::App& root, int& exit_status) {
   auto* cmd = root.add_subcommand("serve", "Run the reference endpoint of the custom LLM protocol");
   cmd->add_option("--host", config->host, "IP address to listen on")->capture_default_str();
   cmd->add_option("--port", config->port, "TCP port; 0 picks a free one")->capture_default_str();
-  cmd->add_option("--threads", config->threads, "I/O threads")->capture_default_str()
+  cmd->add_option("--threads", config->threads, "I/O threads")
+      ->capture_default_str()
       ->check(CLI::Range(1u, 256u));
   cmd->add_option("--max-body-bytes", config->max_body_bytes, "larger request bodies get 413")
       ->capture_default_str();
-  auto* cert = cmd->add_option("--tls-cert", config->tls_cert_file, "PEM certificate chain: serve https")
-      ->check(CLI::ExistingFile);
+  auto* cert =
+      cmd->add_option("--tls-cert", config->tls_cert_file, "PEM certificate chain: serve https")
+          ->check(CLI::ExistingFile);
   auto* key = cmd->add_option("--tls-key", config->tls_key_file, "PEM private key for --tls-cert")
-      ->check(CLI::ExistingFile);
+                  ->check(CLI::ExistingFile);
   cert->needs(key);
   key->needs(cert);
   const std::map<std::string, reference::generator_kind> generators{
@@ -65,7 +67,8 @@ void add_serve_command(CLI::App& root, int& exit_status) {
   cmd->add_option("--fail-rate", config->fail_rate, "probability of answering --fail-status")
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--fail-status", config->fail_status, "HTTP status for --fail-rate")
-      ->capture_default_str()->check(CLI::Range(400u, 599u));
+      ->capture_default_str()
+      ->check(CLI::Range(400u, 599u));
   cmd->add_option("--retry-after", config->retry_after_s, "Retry-After seconds sent with 429/503")
       ->capture_default_str();
   cmd->add_option("--drop-rate", config->drop_rate, "probability of closing without an answer")
@@ -82,7 +85,8 @@ void add_serve_command(CLI::App& root, int& exit_status) {
   cmd->add_flag("--shuffle", config->shuffle, "answer data entries in reverse order");
   cmd->add_flag("--chunked", config->chunked, "send answers with Transfer-Encoding: chunked");
   cmd->add_flag("!--no-keep-alive", config->keep_alive, "answer with Connection: close and close");
-  cmd->add_option("--fault-seed", config->fault_seed, "seed of the fault dice")->capture_default_str();
+  cmd->add_option("--fault-seed", config->fault_seed, "seed of the fault dice")
+      ->capture_default_str();
   cmd->callback([config, &exit_status] { run_serve(*config, exit_status); });
 }
 

@@ -2,10 +2,10 @@
 // Beast + simdjson loop, side by side against the same endpoint (serve --generator fixed).
 #include <promptpack/client.hpp>
 
+#include <simdjson.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <simdjson.h>
 
 #include <sys/resource.h>
 
@@ -32,14 +32,16 @@ double cpu_seconds(int who) {
 std::vector<std::string> make_prompts(std::size_t count) {
   std::vector<std::string> prompts;
   prompts.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) prompts.push_back("The capital of country number " + std::to_string(i) + " is");
+  for (std::size_t i = 0; i < count; ++i)
+    prompts.push_back("The capital of country number " + std::to_string(i) + " is");
   return prompts;
 }
 
 // The straightforward client: a std::string per prompt and per output, a request object per batch,
 // one blocking keep-alive connection.
-double baseline_us_per_prompt(const std::string& host, const std::string& port, const std::string& target,
-                              const std::vector<std::string>& prompts, std::size_t batch) {
+double baseline_us_per_prompt(const std::string& host, const std::string& port,
+                              const std::string& target, const std::vector<std::string>& prompts,
+                              std::size_t batch) {
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.connect(asio::ip::tcp::resolver(ioc).resolve(host, port));
@@ -48,8 +50,9 @@ double baseline_us_per_prompt(const std::string& host, const std::string& port, 
   std::size_t answered = 0;
   const double start = cpu_seconds(RUSAGE_THREAD);
   for (std::size_t first = 0; first < prompts.size(); first += batch) {
-    std::vector<std::string> chunk(prompts.begin() + static_cast<std::ptrdiff_t>(first),
-                                   prompts.begin() + static_cast<std::ptrdiff_t>(std::min(first + batch, prompts.size())));
+    std::vector<std::string> chunk(
+        prompts.begin() + static_cast<std::ptrdiff_t>(first),
+        prompts.begin() + static_cast<std::ptrdiff_t>(std::min(first + batch, prompts.size())));
     std::string body = R"({"model":"m","params":{"prompt":[)";
     for (std::size_t i = 0; i < chunk.size(); ++i) {
       if (i) body += ',';
@@ -73,13 +76,15 @@ double baseline_us_per_prompt(const std::string& host, const std::string& port, 
     std::vector<std::vector<std::string>> outputs;
     for (auto entry : doc["data"].get_array()) {
       std::vector<std::string> outs;
-      for (auto o : entry["output"].get_array()) outs.emplace_back(std::string_view(o.get_string()));
+      for (auto o : entry["output"].get_array())
+        outs.emplace_back(std::string_view(o.get_string()));
       outputs.push_back(std::move(outs));
     }
     answered += outputs.size();
   }
   const double cpu = cpu_seconds(RUSAGE_THREAD) - start;
-  if (answered != prompts.size()) std::fprintf(stderr, "baseline: %zu of %zu answered\n", answered, prompts.size());
+  if (answered != prompts.size())
+    std::fprintf(stderr, "baseline: %zu of %zu answered\n", answered, prompts.size());
   return cpu / static_cast<double>(prompts.size()) * 1e6;
 }
 
@@ -94,7 +99,10 @@ class counting_sink final : public promptpack::BulkSink {
     }
     bytes_.fetch_add(bytes, std::memory_order_relaxed);
   }
-  void on_complete() override { done_.test_and_set(); done_.notify_all(); }
+  void on_complete() override {
+    done_.test_and_set();
+    done_.notify_all();
+  }
   void wait() { done_.wait(false); }
   std::size_t errors() const { return errors_.load(); }
 
@@ -103,8 +111,9 @@ class counting_sink final : public promptpack::BulkSink {
   std::atomic_flag done_;
 };
 
-double promptpack_us_per_prompt(const std::string& api_base, const std::vector<std::string>& prompts,
-                                std::size_t batch, std::size_t connections) {
+double promptpack_us_per_prompt(const std::string& api_base,
+                                const std::vector<std::string>& prompts, std::size_t batch,
+                                std::size_t connections) {
   promptpack::ClientConfig config;
   config.endpoints = {{api_base, 1.0}};
   config.model = "custom/m";
@@ -127,8 +136,10 @@ double promptpack_us_per_prompt(const std::string& api_base, const std::vector<s
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s HOST PORT [PROMPTS] [BATCH] [CONNECTIONS]\n"
-                         "  against `promptpack serve --generator fixed --port PORT`\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s HOST PORT [PROMPTS] [BATCH] [CONNECTIONS]\n"
+                 "  against `promptpack serve --generator fixed --port PORT`\n",
+                 argv[0]);
     return 2;
   }
   const std::string host = argv[1], port = argv[2];
@@ -139,10 +150,12 @@ int main(int argc, char** argv) {
   const std::string target = "/inference";
   // Warm-up: connections, page faults, allocator.
   baseline_us_per_prompt(host, port, target, make_prompts(batch * 20), batch);
-  promptpack_us_per_prompt("http://" + host + ":" + port + target, make_prompts(batch * 20), batch, connections);
+  promptpack_us_per_prompt("http://" + host + ":" + port + target, make_prompts(batch * 20), batch,
+                           connections);
 
   const double baseline = baseline_us_per_prompt(host, port, target, prompts, batch);
-  const double bulk = promptpack_us_per_prompt("http://" + host + ":" + port + target, prompts, batch, connections);
+  const double bulk =
+      promptpack_us_per_prompt("http://" + host + ":" + port + target, prompts, batch, connections);
   std::printf("client CPU per prompt, %zu prompts, %zu per request:\n", count, batch);
   std::printf("  plain Beast + simdjson loop : %.3f us\n", baseline);
   std::printf("  promptpack bulk API         : %.3f us  (%zu connections)\n", bulk, connections);

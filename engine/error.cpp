@@ -5,14 +5,22 @@ namespace promptpack {
 
 std::string_view to_string(errc type) noexcept {
   switch (type) {
-    case errc::invalid_input: return "invalid_input";
-    case errc::http_status: return "http_status";
-    case errc::timeout: return "timeout";
-    case errc::connection: return "connection";
-    case errc::tls: return "tls";
-    case errc::protocol: return "protocol";
-    case errc::endpoint: return "endpoint";
-    case errc::cancelled: return "cancelled";
+    case errc::invalid_input:
+      return "invalid_input";
+    case errc::http_status:
+      return "http_status";
+    case errc::timeout:
+      return "timeout";
+    case errc::connection:
+      return "connection";
+    case errc::tls:
+      return "tls";
+    case errc::protocol:
+      return "protocol";
+    case errc::endpoint:
+      return "endpoint";
+    case errc::cancelled:
+      return "cancelled";
   }
   return "unknown";
 }

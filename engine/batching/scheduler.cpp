@@ -105,17 +105,24 @@ void scheduler::exchange_done(std::size_t endpoint, const exchange_outcome& outc
   --e.in_flight;
   const auto now = clock::now();
   switch (outcome.result) {
-    case exchange_result::ok: e.health.on_success(); break;
-    case exchange_result::connect_failed: e.health.on_unreachable(now); break;
+    case exchange_result::ok:
+      e.health.on_success();
+      break;
+    case exchange_result::connect_failed:
+      e.health.on_unreachable(now);
+      break;
     case exchange_result::timeout:
     case exchange_result::connection_lost:
-    case exchange_result::endpoint_message: e.health.on_failure(now); break;
+    case exchange_result::endpoint_message:
+      e.health.on_failure(now);
+      break;
     case exchange_result::http_status:
       if (outcome.status >= 500) e.health.on_failure(now);
       break;
     case exchange_result::stale_connection:
     case exchange_result::tls_failed:
-    case exchange_result::bad_body: break;  // says nothing about the endpoint's load or life
+    case exchange_result::bad_body:
+      break;  // says nothing about the endpoint's load or life
   }
 }
 
@@ -290,10 +297,12 @@ void scheduler::pump(std::unique_lock<std::mutex>& lock, deferred& todo) {
   }
   if (!ready_.empty() || !open_.empty() || !delayed_.empty()) {
     for (const auto& e : endpoints_) {
-      if (!e.idle.empty() && !e.health.available(now)) wake = std::min(wake, e.health.cooling_until());
+      if (!e.idle.empty() && !e.health.available(now))
+        wake = std::min(wake, e.health.cooling_until());
     }
   }
-  if (wake != clock::time_point::max()) arm_timer(std::max(wake, now + std::chrono::microseconds(1)));
+  if (wake != clock::time_point::max())
+    arm_timer(std::max(wake, now + std::chrono::microseconds(1)));
 
   // Closed and drained: every parked connection is told to end.
   if (closed_ && pending_ == 0) {
@@ -311,8 +320,9 @@ void scheduler::run(deferred& todo) {
   for (auto& [b, type] : todo.failures) {
     exchange_outcome why;
     why.result = type == errc::timeout ? exchange_result::timeout : exchange_result::ok;
-    why.detail = type == errc::timeout ? "no endpoint could take the prompt within its total timeout"
-                                       : "the client shut down before the prompt was sent";
+    why.detail = type == errc::timeout
+                     ? "no endpoint could take the prompt within its total timeout"
+                     : "the client shut down before the prompt was sent";
     on_failure_(std::move(b), why, type);
   }
   // Each connection resumes on its own executor (its strand), never inside this call.

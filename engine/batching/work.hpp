@@ -45,11 +45,11 @@ using clock = std::chrono::steady_clock;
 struct batch {
   GroupHandle group;
   std::vector<work_item> items;
-  std::size_t bytes = 0;          ///< estimated request body size
-  attempt_budget budget;          ///< exchanges so far
-  clock::time_point opened{};     ///< when the first item arrived (for max_delay_us)
-  clock::time_point deadline{};   ///< the end of the total timeout of its oldest prompt
-  clock::time_point not_before{}; ///< backoff: not sent before this
+  std::size_t bytes = 0;           ///< estimated request body size
+  attempt_budget budget;           ///< exchanges so far
+  clock::time_point opened{};      ///< when the first item arrived (for max_delay_us)
+  clock::time_point deadline{};    ///< the end of the total timeout of its oldest prompt
+  clock::time_point not_before{};  ///< backoff: not sent before this
 
   void reset() {
     group.reset();

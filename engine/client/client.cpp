@@ -27,7 +27,9 @@ class promise_sink final : public BulkSink {
   std::string_view prompt() const { return prompt_; }
   std::future<Completion> future() { return promise_.get_future(); }
 
-  void on_results(std::span<const BulkResult> results) override { result_ = to_completion(results[0]); }
+  void on_results(std::span<const BulkResult> results) override {
+    result_ = to_completion(results[0]);
+  }
   void on_complete() override {
     promise_.set_value(std::move(result_));
     delete this;
@@ -47,7 +49,9 @@ class handler_sink final : public BulkSink {
       : prompt_(std::move(prompt)), handler_(std::move(handler)), fallback_(std::move(fallback)) {}
   std::string_view prompt() const { return prompt_; }
 
-  void on_results(std::span<const BulkResult> results) override { result_ = to_completion(results[0]); }
+  void on_results(std::span<const BulkResult> results) override {
+    result_ = to_completion(results[0]);
+  }
   void on_complete() override {
     // Runs on the handler's associated executor; the client's threads when it has none.
     boost::asio::post(fallback_, boost::asio::append(std::move(handler_), std::move(result_)));
@@ -83,13 +87,18 @@ class vector_sink final : public BulkSink {
 
 }  // namespace
 
-Client::Client(ClientConfig config) : engine_(std::make_unique<detail::client_engine>(std::move(config))) {}
+Client::Client(ClientConfig config)
+    : engine_(std::make_unique<detail::client_engine>(std::move(config))) {}
 
 Client::~Client() = default;
 
-void Client::validate(const ClientConfig& config) { detail::client_engine::validate(config); }
+void Client::validate(const ClientConfig& config) {
+  detail::client_engine::validate(config);
+}
 
-GroupHandle Client::group() const { return group(engine_->config().params); }
+GroupHandle Client::group() const {
+  return group(engine_->config().params);
+}
 
 GroupHandle Client::group(const SamplingParams& params) const {
   return engine_->group(engine_->config().model, params);
@@ -142,10 +151,16 @@ void Client::start_async(std::string prompt, const SamplingParams& params,
   engine_->submit_owned_async(sink->prompt(), group(params), *sink);
 }
 
-void Client::shutdown(ShutdownMode mode) { engine_->shutdown(mode); }
+void Client::shutdown(ShutdownMode mode) {
+  engine_->shutdown(mode);
+}
 
-ClientStats Client::stats() const { return engine_->stats(); }
+ClientStats Client::stats() const {
+  return engine_->stats();
+}
 
-const ClientConfig& Client::config() const noexcept { return engine_->config(); }
+const ClientConfig& Client::config() const noexcept {
+  return engine_->config();
+}
 
 }  // namespace promptpack

@@ -95,7 +95,8 @@ client_engine::client_engine(ClientConfig config)
       policy_(retry_config{.max_retries = config_.max_retries,
                            .backoff_base = ms(config_.backoff_base_ms),
                            .backoff_cap = ms(config_.backoff_cap_ms)}),
-      ioc_(static_cast<int>(config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency()))) {
+      ioc_(static_cast<int>(config_.threads ? config_.threads
+                                            : std::max(1u, std::thread::hardware_concurrency()))) {
   make_tls_context(config_, urls_, tls_);
   scheduler_ = std::make_unique<scheduler>(
       ioc_.get_executor(),
@@ -107,12 +108,14 @@ client_engine::client_engine(ClientConfig config)
                        .health = {.failure_threshold = config_.endpoint_failure_threshold,
                                   .cooldown = ms(config_.endpoint_cooldown_s * 1000),
                                   .max_cooldown = std::chrono::milliseconds(60000)}},
-      weights_of(config_),
-      [this](batch_ptr b, const exchange_outcome& why, errc type) { fail(std::move(b), why, type); });
+      weights_of(config_), [this](batch_ptr b, const exchange_outcome& why, errc type) {
+        fail(std::move(b), why, type);
+      });
   group(config_.model, config_.params);  // validates the model and default params up front
   work_.emplace(ioc_.get_executor());
   start_connections();
-  const unsigned thread_count = config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned thread_count =
+      config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < thread_count; ++i) threads_.emplace_back([this] { ioc_.run(); });
 }
 
@@ -128,8 +131,8 @@ client_engine::~client_engine() {
 void client_engine::start_connections() {
   for (std::size_t e = 0; e < urls_.size(); ++e) {
     for (std::size_t i = 0; i < config_.connections_per_endpoint; ++i) {
-      auto& slot = *connections_.emplace_back(
-          std::make_unique<connection_slot>(asio::make_strand(ioc_)));
+      auto& slot =
+          *connections_.emplace_back(std::make_unique<connection_slot>(asio::make_strand(ioc_)));
       {
         std::lock_guard lock(exit_mutex_);
         ++connections_running_;
@@ -163,12 +166,14 @@ void client_engine::submit_bulk(std::span<const std::string_view> prompts, const
   // Admission in chunks no larger than the pending window, so a huge span streams through it.
   const std::size_t chunk = std::max<std::size_t>(1, config_.max_pending / 2);
   for (std::size_t first = 0; first < prompts.size(); first += chunk) {
-    enqueue_chunk(prompts.subspan(first, std::min(chunk, prompts.size() - first)), first, group, owner);
+    enqueue_chunk(prompts.subspan(first, std::min(chunk, prompts.size() - first)), first, group,
+                  owner);
   }
 }
 
-void client_engine::enqueue_chunk(std::span<const std::string_view> prompts, std::size_t first_index,
-                                  const GroupHandle& group, submission* owner) {
+void client_engine::enqueue_chunk(std::span<const std::string_view> prompts,
+                                  std::size_t first_index, const GroupHandle& group,
+                                  submission* owner) {
   // Reused per thread: the bulk path allocates nothing per prompt once warm.
   thread_local std::vector<work_item> valid;
   valid.clear();
@@ -192,7 +197,8 @@ void client_engine::enqueue_chunk(std::span<const std::string_view> prompts, std
   scheduler_->enqueue(group, valid);
 }
 
-void client_engine::submit_owned_async(std::string_view prompt, const GroupHandle& group, BulkSink& sink) {
+void client_engine::submit_owned_async(std::string_view prompt, const GroupHandle& group,
+                                       BulkSink& sink) {
   counters_.submitted.fetch_add(1, std::memory_order_relaxed);
   auto* owner = new submission(sink, 1);
   const work_item item{.prompt = prompt, .owner = owner, .index = 0};
@@ -212,12 +218,14 @@ void client_engine::submit_owned_async(std::string_view prompt, const GroupHandl
 void client_engine::complete_with(std::span<const work_item> items, const Error& error) {
   std::vector<BulkResult> results;
   results.reserve(items.size());
-  for (const auto& item : items) results.push_back({.index = item.index, .outputs = {}, .error = &error});
+  for (const auto& item : items)
+    results.push_back({.index = item.index, .outputs = {}, .error = &error});
   counters_.failed.fetch_add(items.size(), std::memory_order_relaxed);
   complete_items(items, results);
 }
 
-void client_engine::complete_items(std::span<const work_item> items, std::span<const BulkResult> results) {
+void client_engine::complete_items(std::span<const work_item> items,
+                                   std::span<const BulkResult> results) {
   std::size_t i = 0;
   while (i < items.size()) {
     submission* owner = items[i].owner;
@@ -239,7 +247,8 @@ void client_engine::deliver(batch_ptr b, const parsed_response* parsed, const Er
   std::size_t succeeded = 0;
   for (std::size_t i = 0; i < b->items.size(); ++i) {
     if (parsed && parsed->answers[i].answered) {
-      results.push_back({.index = b->items[i].index, .outputs = parsed->outputs_of(i), .error = nullptr});
+      results.push_back(
+          {.index = b->items[i].index, .outputs = parsed->outputs_of(i), .error = nullptr});
       ++succeeded;
     } else {
       results.push_back({.index = b->items[i].index, .outputs = {}, .error = error});
@@ -269,7 +278,8 @@ void client_engine::shutdown(ShutdownMode mode) {
     cancelling_.store(true, std::memory_order_release);
     scheduler_->close(true);
     for (auto& slot : connections_) {
-      asio::post(slot->strand, [s = slot.get()] { s->cancel.emit(asio::cancellation_type::terminal); });
+      asio::post(slot->strand,
+                 [s = slot.get()] { s->cancel.emit(asio::cancellation_type::terminal); });
     }
   } else {
     scheduler_->close(false);

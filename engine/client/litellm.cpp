@@ -67,7 +67,8 @@ ModelResponse ModelResponse::from_outputs(std::string_view model, std::string_vi
   r.id = random_id(chat ? "chatcmpl-" : "cmpl-");
   r.object = chat ? "chat.completion" : "text_completion";
   r.created = std::chrono::duration_cast<std::chrono::seconds>(
-                  std::chrono::system_clock::now().time_since_epoch()).count();
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
   r.model = std::string(strip_custom_prefix(model));
   r.usage.prompt_tokens = count_words(prompt);
   for (std::size_t i = 0; i < outputs.size(); ++i) {

@@ -63,7 +63,10 @@ template <class Stream>
 class connection {
  public:
   connection(client_engine& engine, std::size_t endpoint, executor_type executor)
-      : engine_(engine), endpoint_(endpoint), url_(engine.url(endpoint)), executor_(executor),
+      : engine_(engine),
+        endpoint_(endpoint),
+        url_(engine.url(endpoint)),
+        executor_(executor),
         jitter_rng_(std::random_device{}()) {
     read_buffer_.reserve(read_buffer_bytes);
     const auto& config = engine_.config();
@@ -74,7 +77,8 @@ class connection {
     request_.set(http::field::user_agent, "promptpack/0.1");
     request_.set(http::field::content_type, "application/json");
     request_.set(http::field::accept, "application/json");
-    if (!config.api_key.empty()) request_.set(http::field::authorization, "Bearer " + config.api_key);
+    if (!config.api_key.empty())
+      request_.set(http::field::authorization, "Bearer " + config.api_key);
     for (const auto& [name, value] : config.headers) request_.set(name, value);
     request_.keep_alive(true);
   }
@@ -111,11 +115,13 @@ class connection {
     auto& tcp_layer = beast::get_lowest_layer(*stream_);
     tcp_layer.expires_after(to_ms(config.connect_timeout_s));
     tcp::resolver resolver(executor_);
-    auto [resolve_ec, endpoints] = co_await resolver.async_resolve(url_.host, url_.port_text, tuple_awaitable);
+    auto [resolve_ec, endpoints] =
+        co_await resolver.async_resolve(url_.host, url_.port_text, tuple_awaitable);
     if (resolve_ec) {
       close();
-      co_return exchange_outcome{.result = exchange_result::connect_failed,
-                                 .detail = "cannot resolve host '" + url_.host + "': " + resolve_ec.message()};
+      co_return exchange_outcome{
+          .result = exchange_result::connect_failed,
+          .detail = "cannot resolve host '" + url_.host + "': " + resolve_ec.message()};
     }
     auto [connect_ec, connected] = co_await tcp_layer.async_connect(endpoints, tuple_awaitable);
     if (connect_ec) {
@@ -177,8 +183,9 @@ class connection {
       reason = std::string("certificate not trusted: ") + X509_verify_cert_error_string(verify);
     }
     close();
-    co_return exchange_outcome{.result = hs_ec == beast::error::timeout ? exchange_result::connect_failed
-                                                                       : exchange_result::tls_failed,
+    co_return exchange_outcome{.result = hs_ec == beast::error::timeout
+                                             ? exchange_result::connect_failed
+                                             : exchange_result::tls_failed,
                                .detail = "TLS handshake with " + where() + " failed: " + reason};
   }
 
@@ -220,7 +227,8 @@ class connection {
     counters.in_flight.fetch_sub(1, std::memory_order_relaxed);
     counters.bytes_sent.fetch_add(body.size(), std::memory_order_relaxed);
     if (outcome.status != 0) {
-      engine_.latency().record(std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started));
+      engine_.latency().record(
+          std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started));
     }
     co_return outcome;
   }
@@ -242,16 +250,17 @@ class connection {
     if (const auto length = parser.content_length()) {
       parser.get().body().reserve(*length + parse_padding_bytes);
     }
-    auto [read_ec, read_bytes] = co_await http::async_read(*stream_, read_buffer_, parser, tuple_awaitable);
+    auto [read_ec, read_bytes] =
+        co_await http::async_read(*stream_, read_buffer_, parser, tuple_awaitable);
     auto response = parser.release();
     response_body_ = std::move(response.body());
     if (read_ec == http::error::body_limit) {
       close();
-      co_return exchange_outcome{
-          .result = exchange_result::bad_body,
-          .status = static_cast<int>(response.result_int()),
-          .detail = "response body is over max_response_bytes (" +
-                    std::to_string(engine_.config().max_response_bytes) + "); send fewer prompts per request"};
+      co_return exchange_outcome{.result = exchange_result::bad_body,
+                                 .status = static_cast<int>(response.result_int()),
+                                 .detail = "response body is over max_response_bytes (" +
+                                           std::to_string(engine_.config().max_response_bytes) +
+                                           "); send fewer prompts per request"};
     }
     if (read_ec) co_return transport_failure(read_ec, true);
     if (response.keep_alive()) {
@@ -273,14 +282,17 @@ class connection {
     }
     parsed_ = &parser_.parse(response_body_, prompts_);
     switch (parsed_->status) {
-      case response_status::ok: co_return exchange_outcome{.status = status};
+      case response_status::ok:
+        co_return exchange_outcome{.status = status};
       case response_status::endpoint_error:
-        co_return exchange_outcome{.result = exchange_result::endpoint_message, .status = status,
+        co_return exchange_outcome{.result = exchange_result::endpoint_message,
+                                   .status = status,
                                    .detail = parsed_->message};
-      case response_status::protocol_error: break;
+      case response_status::protocol_error:
+        break;
     }
-    co_return exchange_outcome{.result = exchange_result::bad_body, .status = status,
-                               .detail = parsed_->message};
+    co_return exchange_outcome{
+        .result = exchange_result::bad_body, .status = status, .detail = parsed_->message};
   }
 
   void settle(batch_ptr b, exchange_outcome outcome) {
@@ -298,13 +310,15 @@ class connection {
     // A refused connect has just cooled this endpoint down; while another endpoint is healthy
     // the batch goes there at once, at no cost to its budget, so one dead endpoint among several
     // fails no prompt however long the job runs.
-    if (outcome.result == exchange_result::connect_failed && queue.another_endpoint_available(endpoint_)) {
+    if (outcome.result == exchange_result::connect_failed &&
+        queue.another_endpoint_available(endpoint_)) {
       queue.resend(std::move(b));
       return;
     }
     ++(reached ? b->budget.sent : b->budget.unsent);
-    const auto d = engine_.policy().decide(outcome, b->items.size(), b->budget,
-                                           std::uniform_real_distribution<double>(0, 1)(jitter_rng_));
+    const auto d =
+        engine_.policy().decide(outcome, b->items.size(), b->budget,
+                                std::uniform_real_distribution<double>(0, 1)(jitter_rng_));
     switch (d.action) {
       case next_action::resend:
         queue.resend(std::move(b));
@@ -338,16 +352,18 @@ class connection {
   }
 
   void deliver_answers(batch_ptr b) {
-    const std::size_t answered = static_cast<std::size_t>(std::count_if(
-        parsed_->answers.begin(), parsed_->answers.end(), [](const auto& a) { return a.answered; }));
+    const std::size_t answered =
+        static_cast<std::size_t>(std::count_if(parsed_->answers.begin(), parsed_->answers.end(),
+                                               [](const auto& a) { return a.answered; }));
     if (answered == b->items.size()) {
       engine_.deliver(std::move(b), parsed_, nullptr);
       return;
     }
-    const Error unanswered{.type = errc::protocol,
-                           .message = "endpoint's answer breaks the protocol: " + parsed_->unanswered_reason,
-                           .http_status = 200,
-                           .attempts = b->budget.sent + b->budget.unsent + 1};
+    const Error unanswered{
+        .type = errc::protocol,
+        .message = "endpoint's answer breaks the protocol: " + parsed_->unanswered_reason,
+        .http_status = 200,
+        .attempts = b->budget.sent + b->budget.unsent + 1};
     engine_.deliver(std::move(b), parsed_, &unanswered);
   }
 
@@ -387,22 +403,26 @@ asio::awaitable<void> run_connection(client_engine& engine, std::size_t endpoint
 
 void spawn_connection(client_engine& engine, std::size_t endpoint, executor_type strand,
                       asio::cancellation_slot cancel, std::function<void()> on_exit) {
-  auto done = asio::bind_cancellation_slot(cancel, [on_exit = std::move(on_exit)](std::exception_ptr e) {
-    if (e) {
-      // Only resource exhaustion can get here; say so rather than dying silently.
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        std::fprintf(stderr, "promptpack: a connection stopped on an internal error: %s\n", ex.what());
-      }
-    }
-    on_exit();
-  });
+  auto done =
+      asio::bind_cancellation_slot(cancel, [on_exit = std::move(on_exit)](std::exception_ptr e) {
+        if (e) {
+          // Only resource exhaustion can get here; say so rather than dying silently.
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            std::fprintf(stderr, "promptpack: a connection stopped on an internal error: %s\n",
+                         ex.what());
+          }
+        }
+        on_exit();
+      });
   if (engine.url(endpoint).tls) {
-    asio::co_spawn(strand, run_connection<beast::ssl_stream<beast::tcp_stream>>(engine, endpoint, strand),
+    asio::co_spawn(strand,
+                   run_connection<beast::ssl_stream<beast::tcp_stream>>(engine, endpoint, strand),
                    std::move(done));
   } else {
-    asio::co_spawn(strand, run_connection<beast::tcp_stream>(engine, endpoint, strand), std::move(done));
+    asio::co_spawn(strand, run_connection<beast::tcp_stream>(engine, endpoint, strand),
+                   std::move(done));
   }
 }
 

@@ -20,7 +20,8 @@ std::optional<endpoint_url> parse_endpoint_url(std::string_view url, std::string
   const std::size_t path_start = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, path_start);
   std::string_view target = path_start == std::string_view::npos ? "" : rest.substr(path_start);
-  if (const auto hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
+  if (const auto hash = target.find('#'); hash != std::string_view::npos)
+    target = target.substr(0, hash);
   if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
     // The user info is not echoed: it may hold a password.
     error = "'" + std::string(url.substr(0, url.size() - rest.size())) + "...@" +
@@ -37,7 +38,8 @@ std::optional<endpoint_url> parse_endpoint_url(std::string_view url, std::string
     }
     out.host = std::string(authority.substr(1, close - 1));
     std::string_view after = authority.substr(close + 1);
-    if (after.starts_with(':')) port_text = after.substr(1);
+    if (after.starts_with(':'))
+      port_text = after.substr(1);
     else if (!after.empty()) {
       error = "'" + std::string(url) + "' has text after its IPv6 host";
       return std::nullopt;

@@ -50,9 +50,9 @@ bool read_params(simdjson::ondemand::object params, inference_request& out, std:
         error = "params." + std::string(key) + " must be a non-negative integer";
         return false;
       }
-      (key == "max_tokens" ? out.params.max_tokens : key == "top_k" ? out.params.top_k
-                                                                     : out.params.n) =
-          static_cast<int>(integer);
+      (key == "max_tokens" ? out.params.max_tokens
+       : key == "top_k"    ? out.params.top_k
+                           : out.params.n) = static_cast<int>(integer);
     } else if (key == "temperature" || key == "top_p") {
       double number = 0;
       if (value.get_double().get(number) || !std::isfinite(number)) {
@@ -114,7 +114,8 @@ bool inference_request_reader::read(std::string& body, inference_request& out, s
     error = "params is missing; send {\"model\": ..., \"params\": {\"prompt\": [...]}}";
     return false;
   }
-  // simdjson 3.0 has no document::at_end(); a location still in bounds means bytes follow the object.
+  // simdjson 3.0 has no document::at_end(); a location still in bounds means bytes follow the
+  // object.
   const char* trailing = nullptr;
   if (doc.current_location().get(trailing) == simdjson::SUCCESS) {
     error = "body has content after the JSON object";

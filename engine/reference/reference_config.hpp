@@ -1,4 +1,5 @@
-// Configuration of the reference endpoint (`promptpack serve`): listener, model, latency and faults.
+// Configuration of the reference endpoint (`promptpack serve`): listener, model, latency and
+// faults.
 #pragma once
 
 #include <cstddef>
@@ -9,19 +10,19 @@ namespace promptpack::reference {
 
 /// Which text the reference model answers with.
 enum class generator_kind : std::uint8_t {
-  text,   ///< deterministic pseudo-language that honours max_tokens, temperature, top_k, top_p, seed
-  echo,   ///< each prompt answered with itself
+  text,  ///< deterministic pseudo-language that honours max_tokens, temperature, top_k, top_p, seed
+  echo,  ///< each prompt answered with itself
   fixed,  ///< one constant text per prompt, no prompt echo: the cheapest answer, for client benches
 };
 
 struct reference_config {
-  std::string host = "127.0.0.1";        ///< address to bind
-  std::uint16_t port = 0;                ///< 0 picks a free port
-  unsigned threads = 1;                  ///< io_context threads
-  std::size_t max_body_bytes = 64 << 20; ///< larger request bodies get 413
-  std::string tls_cert_file;             ///< PEM chain; with tls_key_file, serve https
-  std::string tls_key_file;              ///< PEM private key
-  unsigned idle_timeout_s = 120;         ///< keep-alive connections idle this long are closed
+  std::string host = "127.0.0.1";         ///< address to bind
+  std::uint16_t port = 0;                 ///< 0 picks a free port
+  unsigned threads = 1;                   ///< io_context threads
+  std::size_t max_body_bytes = 64 << 20;  ///< larger request bodies get 413
+  std::string tls_cert_file;              ///< PEM chain; with tls_key_file, serve https
+  std::string tls_key_file;               ///< PEM private key
+  unsigned idle_timeout_s = 120;          ///< keep-alive connections idle this long are closed
 
   generator_kind generator = generator_kind::text;
 
@@ -32,18 +33,18 @@ struct reference_config {
   double per_prompt_us = 0;  ///< cost per prompt in the batch, microseconds
 
   // Fault injection. Rates are probabilities per request in [0, 1].
-  double fail_rate = 0;             ///< answer fail_status instead of the result
-  unsigned fail_status = 503;       ///< status used by fail_rate
-  unsigned retry_after_s = 1;       ///< Retry-After sent with an injected 429 or 503
-  double drop_rate = 0;             ///< close the connection without answering
-  double error_message_rate = 0;    ///< answer 200 with a "message" other than "ok"
-  double garbage_rate = 0;          ///< answer 200 with a body that is not JSON
-  std::size_t max_batch = 0;        ///< > 0: answer 413 to batches with more prompts than this
-  std::string reject_substring;     ///< non-empty: answer 400 to a batch with a prompt holding it
-  bool shuffle = false;             ///< answer data entries in reverse order (prompts echoed)
-  bool chunked = false;             ///< send 200 answers with Transfer-Encoding: chunked
-  bool keep_alive = true;           ///< false: answer with Connection: close, then close
-  std::uint64_t fault_seed = 1;     ///< seeds the fault dice, so faulty runs repeat
+  double fail_rate = 0;           ///< answer fail_status instead of the result
+  unsigned fail_status = 503;     ///< status used by fail_rate
+  unsigned retry_after_s = 1;     ///< Retry-After sent with an injected 429 or 503
+  double drop_rate = 0;           ///< close the connection without answering
+  double error_message_rate = 0;  ///< answer 200 with a "message" other than "ok"
+  double garbage_rate = 0;        ///< answer 200 with a body that is not JSON
+  std::size_t max_batch = 0;      ///< > 0: answer 413 to batches with more prompts than this
+  std::string reject_substring;   ///< non-empty: answer 400 to a batch with a prompt holding it
+  bool shuffle = false;           ///< answer data entries in reverse order (prompts echoed)
+  bool chunked = false;           ///< send 200 answers with Transfer-Encoding: chunked
+  bool keep_alive = true;         ///< false: answer with Connection: close, then close
+  std::uint64_t fault_seed = 1;   ///< seeds the fault dice, so faulty runs repeat
 };
 
 }  // namespace promptpack::reference

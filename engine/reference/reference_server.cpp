@@ -240,7 +240,8 @@ asio::awaitable<void> reference_server::impl::run_session(Stream& stream) {
     request_body.clear();
     parser.get().body() = std::move(request_body);
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(config.idle_timeout_s));
-    auto [read_ec, read_bytes] = co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
+    auto [read_ec, read_bytes] =
+        co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
     if (read_ec == http::error::body_limit || read_ec == http::error::bad_content_length) {
       http::response<http::string_body> res{http::status::payload_too_large, 11};
       res.set(http::field::content_type, "application/json");
@@ -277,7 +278,8 @@ asio::awaitable<void> reference_server::impl::run_session(Stream& stream) {
     if (res.chunked()) serializer.limit(chunk_bytes);
     beast::error_code write_ec;
     while (!write_ec && !serializer.is_done()) {
-      std::tie(write_ec, std::ignore) = co_await http::async_write_some(stream, serializer, as_tuple_awaitable);
+      std::tie(write_ec, std::ignore) =
+          co_await http::async_write_some(stream, serializer, as_tuple_awaitable);
     }
     const bool keep_alive = res.keep_alive();
     handler.give_back_buffer(std::move(res.body()));
@@ -300,22 +302,30 @@ asio::awaitable<void> reference_server::impl::accept_loop() {
     socket.set_option(tcp::no_delay(true), ec);
     auto executor = socket.get_executor();
     if (tls) {
-      asio::co_spawn(executor,
-          [this, s = beast::ssl_stream<beast::tcp_stream>(std::move(socket), *tls)]() mutable
-              -> asio::awaitable<void> {
+      asio::co_spawn(
+          executor,
+          [this, s = beast::ssl_stream<beast::tcp_stream>(
+                     std::move(socket), *tls)]() mutable -> asio::awaitable<void> {
             beast::get_lowest_layer(s).expires_after(write_timeout);
-            auto [hs_ec] = co_await s.async_handshake(asio::ssl::stream_base::server, as_tuple_awaitable);
+            auto [hs_ec] =
+                co_await s.async_handshake(asio::ssl::stream_base::server, as_tuple_awaitable);
             if (hs_ec) co_return;  // the client refused our certificate or spoke plain HTTP
             co_await run_session(s);
           },
-          // Sessions end on their own errors; an exception here would be a bug worth a crash report.
-          [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+          // Sessions end on their own errors; an exception here would be a bug worth a crash
+          // report.
+          [](std::exception_ptr e) {
+            if (e) std::rethrow_exception(e);
+          });
     } else {
-      asio::co_spawn(executor,
+      asio::co_spawn(
+          executor,
           [this, s = beast::tcp_stream(std::move(socket))]() mutable -> asio::awaitable<void> {
             co_await run_session(s);
           },
-          [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+          [](std::exception_ptr e) {
+            if (e) std::rethrow_exception(e);
+          });
     }
   }
 }
@@ -323,7 +333,9 @@ asio::awaitable<void> reference_server::impl::accept_loop() {
 reference_server::reference_server(reference_config config)
     : impl_(std::make_unique<impl>(std::move(config))) {}
 
-reference_server::~reference_server() { stop(); }
+reference_server::~reference_server() {
+  stop();
+}
 
 void reference_server::start() {
   auto& s = *impl_;
@@ -356,8 +368,9 @@ void reference_server::start() {
                              "; pick another --port (0 picks a free one)");
   }
   s.port = s.acceptor->local_endpoint().port();
-  asio::co_spawn(s.acceptor->get_executor(), s.accept_loop(),
-                 [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  asio::co_spawn(s.acceptor->get_executor(), s.accept_loop(), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
   for (unsigned i = 0; i < std::max(1u, s.config.threads); ++i) {
     s.threads.emplace_back([&s] { s.ioc->run(); });
   }
@@ -387,7 +400,9 @@ void reference_server::wait() {
   impl_->stop_cv.wait(lock, [this] { return impl_->stopped; });
 }
 
-std::uint16_t reference_server::port() const noexcept { return impl_->port; }
+std::uint16_t reference_server::port() const noexcept {
+  return impl_->port;
+}
 
 std::string reference_server::url() const {
   const bool v6 = impl_->config.host.find(':') != std::string::npos;
@@ -395,7 +410,11 @@ std::string reference_server::url() const {
   return (impl_->tls ? "https://" : "http://") + host + ":" + std::to_string(impl_->port);
 }
 
-const server_stats& reference_server::stats() const noexcept { return impl_->stats; }
-const reference_config& reference_server::config() const noexcept { return impl_->config; }
+const server_stats& reference_server::stats() const noexcept {
+  return impl_->stats;
+}
+const reference_config& reference_server::config() const noexcept {
+  return impl_->config;
+}
 
 }  // namespace promptpack::reference

@@ -11,14 +11,14 @@ namespace promptpack::reference {
 namespace {
 
 constexpr std::array<std::string_view, 64> vocabulary = {
-    "the",    "model",  "answer", "is",      "of",     "a",      "river",  "city",
-    "light",  "paris",  "and",    "to",      "in",     "that",   "large",  "small",
-    "stone",  "water",  "north",  "south",   "bright", "quiet",  "runs",   "holds",
-    "knows",  "makes",  "time",   "world",   "number", "token",  "prompt", "batch",
-    "engine", "signal", "value",  "across",  "under",  "above",  "near",   "far",
-    "green",  "blue",   "old",    "new",     "first",  "last",   "every",  "some",
-    "house",  "road",   "field",  "sky",     "song",   "story",  "line",   "page",
-    "reason", "memory", "path",   "garden",  "bridge", "tower",  "ocean",  "forest"};
+    "the",    "model",  "answer", "is",     "of",     "a",     "river",  "city",
+    "light",  "paris",  "and",    "to",     "in",     "that",  "large",  "small",
+    "stone",  "water",  "north",  "south",  "bright", "quiet", "runs",   "holds",
+    "knows",  "makes",  "time",   "world",  "number", "token", "prompt", "batch",
+    "engine", "signal", "value",  "across", "under",  "above", "near",   "far",
+    "green",  "blue",   "old",    "new",    "first",  "last",  "every",  "some",
+    "house",  "road",   "field",  "sky",    "song",   "story", "line",   "page",
+    "reason", "memory", "path",   "garden", "bridge", "tower", "ocean",  "forest"};
 
 // How sharply the reference model prefers its top-ranked candidate: logit(rank) = -rank * slope.
 constexpr double rank_logit_slope = 0.5;
@@ -75,15 +75,22 @@ void text_generator::append_outputs(std::string& out, std::string_view prompt) c
   for (int sample = 0; sample < params_.n; ++sample) {
     if (sample > 0) out.push_back(',');
     switch (kind_) {
-      case generator_kind::fixed: out.append(fixed_answer); break;
-      case generator_kind::echo: append_json_string(out, prompt); break;
-      case generator_kind::text: append_text(out, prompt, sample); break;
+      case generator_kind::fixed:
+        out.append(fixed_answer);
+        break;
+      case generator_kind::echo:
+        append_json_string(out, prompt);
+        break;
+      case generator_kind::text:
+        append_text(out, prompt, sample);
+        break;
     }
   }
 }
 
 void text_generator::append_text(std::string& out, std::string_view prompt, int sample) const {
-  std::uint64_t state = hash_text(prompt) ^ mix(static_cast<std::uint64_t>(params_.seed.value_or(0)));
+  std::uint64_t state =
+      hash_text(prompt) ^ mix(static_cast<std::uint64_t>(params_.seed.value_or(0)));
   state = mix(state + static_cast<std::uint64_t>(sample));
   out.push_back('"');
   for (int step = 0; step < params_.max_tokens; ++step) {

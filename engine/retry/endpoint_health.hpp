@@ -6,8 +6,8 @@
 namespace promptpack::detail {
 
 struct health_config {
-  int failure_threshold = 5;                   ///< consecutive failures before a cool-down
-  std::chrono::milliseconds cooldown{2000};    ///< first cool-down
+  int failure_threshold = 5;                      ///< consecutive failures before a cool-down
+  std::chrono::milliseconds cooldown{2000};       ///< first cool-down
   std::chrono::milliseconds max_cooldown{60000};  ///< cool-downs double up to this
 };
 
@@ -16,7 +16,8 @@ class endpoint_health {
  public:
   using clock = std::chrono::steady_clock;
 
-  explicit endpoint_health(health_config config) : config_(config), next_cooldown_(config.cooldown) {}
+  explicit endpoint_health(health_config config)
+      : config_(config), next_cooldown_(config.cooldown) {}
 
   /// An exchange got a well-formed answer: the endpoint is healthy again.
   void on_success() noexcept;

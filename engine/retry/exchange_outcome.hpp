@@ -22,7 +22,7 @@ enum class exchange_result : std::uint8_t {
 
 struct exchange_outcome {
   exchange_result result = exchange_result::ok;
-  int status = 0;                                    ///< HTTP status, when one was read
+  int status = 0;                                        ///< HTTP status, when one was read
   std::optional<std::chrono::milliseconds> retry_after;  ///< from a Retry-After header
   std::string detail;  ///< what happened, for the error message (never holds the API key)
 };

@@ -60,7 +60,7 @@ std::optional<std::time_t> parse_http_date(std::string_view s) {
       return std::nullopt;
     }
     if (w[3].size() == 2) year += year < 70 ? 2000 : 1900;  // RFC 850's two-digit years
-  } else if (n == 5) {  // asctime: weekday month day clock year
+  } else if (n == 5) {                                      // asctime: weekday month day clock year
     if ((tm.tm_mon = month_index(w[1])) < 0 || !read_int(w[2], tm.tm_mday) ||
         !read_clock(w[3], tm) || !read_int(w[4], year)) {
       return std::nullopt;

@@ -8,15 +8,23 @@ namespace promptpack::detail {
 
 bool retry_policy::is_retryable_status(int status) noexcept {
   switch (status) {
-    case 408: case 429: case 500: case 502: case 503: case 504: return true;
-    default: return false;
+    case 408:
+    case 429:
+    case 500:
+    case 502:
+    case 503:
+    case 504:
+      return true;
+    default:
+      return false;
   }
 }
 
 std::chrono::milliseconds retry_policy::backoff(int retry_number, double jitter) const {
   const double exponent = std::clamp(retry_number - 1, 0, 30);
-  const double step = std::min(static_cast<double>(config_.backoff_cap.count()),
-                               static_cast<double>(config_.backoff_base.count()) * std::exp2(exponent));
+  const double step =
+      std::min(static_cast<double>(config_.backoff_cap.count()),
+               static_cast<double>(config_.backoff_base.count()) * std::exp2(exponent));
   return std::chrono::milliseconds(static_cast<std::int64_t>(step / 2 + jitter * step / 2));
 }
 

@@ -12,9 +12,9 @@
 namespace promptpack::detail {
 
 struct retry_config {
-  int max_retries = 3;                             ///< exchanges after the first, per prompt
-  std::chrono::milliseconds backoff_base{200};     ///< the first backoff, before jitter
-  std::chrono::milliseconds backoff_cap{20000};    ///< longest backoff; Retry-After is capped here
+  int max_retries = 3;                           ///< exchanges after the first, per prompt
+  std::chrono::milliseconds backoff_base{200};   ///< the first backoff, before jitter
+  std::chrono::milliseconds backoff_cap{20000};  ///< longest backoff; Retry-After is capped here
 };
 
 /// How many exchanges a batch (and so each of its prompts) has been through.
@@ -55,7 +55,8 @@ class retry_policy {
   const retry_config& config() const noexcept { return config_; }
 
  private:
-  decision retry_or_fail(int exchanges, const exchange_outcome& outcome, double jitter, errc error) const;
+  decision retry_or_fail(int exchanges, const exchange_outcome& outcome, double jitter,
+                         errc error) const;
 
   retry_config config_;
 };

@@ -23,34 +23,35 @@ struct ClientConfig {
   SamplingParams params;            ///< defaults for prompts submitted without their own
 
   // Batching.
-  std::size_t max_batch_prompts = 64;         ///< prompts per request, at most
-  std::size_t max_batch_bytes = 8u << 20;     ///< request body bytes, at most (a bigger prompt goes alone)
-  std::uint32_t max_delay_us = 0;             ///< how long a partial batch may wait for company;
-                                              ///< 0: send as soon as a connection is free
+  std::size_t max_batch_prompts = 64;  ///< prompts per request, at most
+  std::size_t max_batch_bytes =
+      8u << 20;                    ///< request body bytes, at most (a bigger prompt goes alone)
+  std::uint32_t max_delay_us = 0;  ///< how long a partial batch may wait for company;
+                                   ///< 0: send as soon as a connection is free
 
   // Connections and bounds.
-  std::size_t connections_per_endpoint = 8;   ///< keep-alive connections per endpoint
-  std::size_t max_pending = 1u << 16;         ///< prompts accepted but not yet completed; submitting
-                                              ///< more blocks (the async form waits) until some finish
-  std::size_t max_response_bytes = 256u << 20;///< larger response bodies are a protocol error
+  std::size_t connections_per_endpoint = 8;  ///< keep-alive connections per endpoint
+  std::size_t max_pending = 1u << 16;        ///< prompts accepted but not yet completed; submitting
+                                       ///< more blocks (the async form waits) until some finish
+  std::size_t max_response_bytes = 256u << 20;  ///< larger response bodies are a protocol error
 
   // Deadlines and retries (PROTOCOL.md section 2).
-  double request_timeout_s = 300;   ///< one exchange, from writing the request to the last byte read
-  double connect_timeout_s = 30;    ///< TCP connect plus TLS handshake
-  double total_timeout_s = 3600;    ///< a prompt's whole life, retries and backoff included
-  int max_retries = 3;              ///< extra exchanges per prompt after the first
-  double backoff_base_ms = 200;     ///< first retry waits up to this (full jitter), doubling
-  double backoff_cap_ms = 20000;    ///< the longest backoff, and the cap on Retry-After
+  double request_timeout_s = 300;  ///< one exchange, from writing the request to the last byte read
+  double connect_timeout_s = 30;   ///< TCP connect plus TLS handshake
+  double total_timeout_s = 3600;   ///< a prompt's whole life, retries and backoff included
+  int max_retries = 3;             ///< extra exchanges per prompt after the first
+  double backoff_base_ms = 200;    ///< first retry waits up to this (full jitter), doubling
+  double backoff_cap_ms = 20000;   ///< the longest backoff, and the cap on Retry-After
   int endpoint_failure_threshold = 5;  ///< consecutive failures before an endpoint cools down
   double endpoint_cooldown_s = 2;      ///< first cool-down; doubles while failures go on (cap 60 s)
 
   // Security and headers.
-  bool tls_verify = true;   ///< verify the certificate chain and host name (keep it on)
-  std::string ca_file;      ///< PEM bundle to trust instead of the system CAs
-  std::string api_key;      ///< sent as `Authorization: Bearer <key>`; never logged or printed
+  bool tls_verify = true;  ///< verify the certificate chain and host name (keep it on)
+  std::string ca_file;     ///< PEM bundle to trust instead of the system CAs
+  std::string api_key;     ///< sent as `Authorization: Bearer <key>`; never logged or printed
   std::vector<std::pair<std::string, std::string>> headers;  ///< extra request headers
 
-  unsigned threads = 0;     ///< I/O threads; 0 means one per core
+  unsigned threads = 0;  ///< I/O threads; 0 means one per core
 };
 
 }  // namespace promptpack

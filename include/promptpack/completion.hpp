@@ -22,9 +22,9 @@ struct Completion {
 
 /// One prompt's result as seen by a bulk sink. The views are valid only during the callback.
 struct BulkResult {
-  std::size_t index = 0;                       ///< position in the submitted span
-  std::span<const std::string_view> outputs;   ///< empty when error != nullptr
-  const Error* error = nullptr;                ///< null on success
+  std::size_t index = 0;                      ///< position in the submitted span
+  std::span<const std::string_view> outputs;  ///< empty when error != nullptr
+  const Error* error = nullptr;               ///< null on success
 };
 
 /// Receives the results of one submit_bulk() call. Implemented by the caller.

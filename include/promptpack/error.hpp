@@ -33,9 +33,9 @@ inline std::error_code make_error_code(errc e) noexcept {
 /// Why one prompt failed. Messages say what happened and what to do about it.
 struct Error {
   errc type = errc::protocol;
-  std::string message;   ///< human-readable; never contains the API key
-  int http_status = 0;   ///< the last HTTP status seen, 0 when there was none
-  int attempts = 0;      ///< how many exchanges carried this prompt
+  std::string message;  ///< human-readable; never contains the API key
+  int http_status = 0;  ///< the last HTTP status seen, 0 when there was none
+  int attempts = 0;     ///< how many exchanges carried this prompt
 };
 
 }  // namespace promptpack

@@ -19,17 +19,17 @@ struct Message {
 
 /// The arguments of litellm.completion() that the custom protocol uses.
 struct CompletionRequest {
-  std::string model;               ///< `custom/NAME`
-  std::vector<Message> messages;   ///< joined into one prompt with single spaces
-  std::string api_base;            ///< the endpoint URL, http:// or https://
+  std::string model;              ///< `custom/NAME`
+  std::vector<Message> messages;  ///< joined into one prompt with single spaces
+  std::string api_base;           ///< the endpoint URL, http:// or https://
   std::optional<double> temperature;
   std::optional<int> max_tokens;
   std::optional<double> top_p;
   std::optional<int> top_k;
   double request_timeout_s = 300;  ///< LiteLLM's request_timeout
   int max_retries = 3;
-  std::string api_key;             ///< sent as a Bearer token; never logged
-  std::string ca_file;             ///< PEM bundle to trust for https
+  std::string api_key;  ///< sent as a Bearer token; never logged
+  std::string ca_file;  ///< PEM bundle to trust for https
 };
 
 /// An OpenAI `chat.completion` (or `text_completion`) object.
@@ -40,16 +40,16 @@ struct ModelResponse {
     std::string finish_reason = "stop";  ///< "length" when the output used all of max_tokens
   };
   struct Usage {
-    int prompt_tokens = 0;      ///< whitespace-separated words: the protocol reports no tokens
+    int prompt_tokens = 0;  ///< whitespace-separated words: the protocol reports no tokens
     int completion_tokens = 0;
     int total_tokens = 0;
   };
 
-  std::string id;                         ///< chatcmpl-<random hex>
-  std::string object = "chat.completion"; ///< or "text_completion" (choices then carry "text")
-  std::int64_t created = 0;               ///< Unix seconds
+  std::string id;                          ///< chatcmpl-<random hex>
+  std::string object = "chat.completion";  ///< or "text_completion" (choices then carry "text")
+  std::int64_t created = 0;                ///< Unix seconds
   std::string model;
-  std::vector<Choice> choices;            ///< one per output of the endpoint
+  std::vector<Choice> choices;  ///< one per output of the endpoint
   Usage usage;
 
   /// Builds the response for `prompt` from the endpoint's outputs.

@@ -43,9 +43,9 @@ class request_writer {
   const std::string& group_key() const noexcept { return tail_with_model_; }
 
  private:
-  std::string head_;              // {"model":"...","params":{"prompt":[
-  std::string tail_;              // ],"max_tokens":...}}
-  std::string tail_with_model_;   // model + tail, the grouping identity
+  std::string head_;             // {"model":"...","params":{"prompt":[
+  std::string tail_;             // ],"max_tokens":...}}
+  std::string tail_with_model_;  // model + tail, the grouping identity
 };
 
 }  // namespace promptpack

@@ -1,10 +1,10 @@
 // Precompiled header for the test binaries.
 #pragma once
-#include <boost/test/unit_test.hpp>
+#include <simdjson.h>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <simdjson.h>
+#include <boost/test/unit_test.hpp>
 #include <string>
 #include <vector>

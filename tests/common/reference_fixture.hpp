@@ -9,7 +9,8 @@ namespace promptpack::test {
 
 /// Starts `promptpack serve`'s server on 127.0.0.1:0 with the given config; stops it on exit.
 struct running_server {
-  explicit running_server(reference::reference_config config = {}) : server(make(std::move(config))) {
+  explicit running_server(reference::reference_config config = {})
+      : server(make(std::move(config))) {
     server.start();
   }
   std::uint16_t port() const { return server.port(); }

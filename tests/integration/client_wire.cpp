@@ -95,8 +95,9 @@ BOOST_AUTO_TEST_CASE(keep_alive_connections_the_server_dropped_are_replaced_with
 BOOST_AUTO_TEST_CASE(escaped_unicode_and_control_characters_round_trip) {
   running_server server(echo_server());
   Client client(client_for(server));
-  expect_echoed(client, {"caf\xc3\xa9", "\xf0\x9f\x98\x80 grin", "tab\there", "quote \" and \\ backslash",
-                         std::string("nul\0byte", 8), "\x1f unit separator", "\xe4\xb8\xad\xe6\x96\x87"});
+  expect_echoed(client,
+                {"caf\xc3\xa9", "\xf0\x9f\x98\x80 grin", "tab\there", "quote \" and \\ backslash",
+                 std::string("nul\0byte", 8), "\x1f unit separator", "\xe4\xb8\xad\xe6\x96\x87"});
 }
 
 BOOST_AUTO_TEST_CASE(one_megabyte_prompts_travel_intact) {
