@@ -412,6 +412,8 @@ void spawn_connection(client_engine& engine, std::size_t endpoint, executor_type
           } catch (const std::exception& ex) {
             std::fprintf(stderr, "promptpack: a connection stopped on an internal error: %s\n",
                          ex.what());
+          } catch (...) {
+            std::fprintf(stderr, "promptpack: a connection stopped on an unknown internal error\n");
           }
         }
         on_exit();

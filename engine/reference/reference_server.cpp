@@ -16,6 +16,7 @@
 #include <array>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -48,6 +49,20 @@ struct answer_plan {
   bool drop = false;
   std::chrono::microseconds delay{0};
 };
+
+// Sessions end on their own I/O errors; only resource exhaustion throws. One connection's
+// failure is reported and the server goes on serving the others.
+void report_failure(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    std::fprintf(stderr, "promptpack serve: a connection ended on an internal error: %s\n",
+                 ex.what());
+  } catch (...) {
+    std::fprintf(stderr, "promptpack serve: a connection ended on an unknown internal error\n");
+  }
+}
 
 std::string error_body(std::string_view reason) {
   std::string body = R"({"data":[],"message":)";
@@ -312,20 +327,14 @@ asio::awaitable<void> reference_server::impl::accept_loop() {
             if (hs_ec) co_return;  // the client refused our certificate or spoke plain HTTP
             co_await run_session(s);
           },
-          // Sessions end on their own errors; an exception here would be a bug worth a crash
-          // report.
-          [](std::exception_ptr e) {
-            if (e) std::rethrow_exception(e);
-          });
+          report_failure);
     } else {
       asio::co_spawn(
           executor,
           [this, s = beast::tcp_stream(std::move(socket))]() mutable -> asio::awaitable<void> {
             co_await run_session(s);
           },
-          [](std::exception_ptr e) {
-            if (e) std::rethrow_exception(e);
-          });
+          report_failure);
     }
   }
 }
@@ -368,9 +377,7 @@ void reference_server::start() {
                              "; pick another --port (0 picks a free one)");
   }
   s.port = s.acceptor->local_endpoint().port();
-  asio::co_spawn(s.acceptor->get_executor(), s.accept_loop(), [](std::exception_ptr e) {
-    if (e) std::rethrow_exception(e);
-  });
+  asio::co_spawn(s.acceptor->get_executor(), s.accept_loop(), report_failure);
   for (unsigned i = 0; i < std::max(1u, s.config.threads); ++i) {
     s.threads.emplace_back([&s] { s.ioc->run(); });
   }
