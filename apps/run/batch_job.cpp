@@ -39,7 +39,7 @@ struct line_slot {
   std::size_t prompt_size = 0;
   std::uint32_t group = 0;
   line_form form = line_form::prompt;
-  bool failed = false;  ///< an invalid line: it gets an error record and is not sent
+  bool failed = false;    ///< an invalid line: it gets an error record and is not sent
   bool repeated = false;  ///< --resume: an earlier line has this custom_id (counted when read)
   std::uint64_t id_hash = 0;
   std::uint64_t line_number = 0;
@@ -52,8 +52,8 @@ struct job_block;
 struct block_part final : BulkSink {
   job_block* block = nullptr;
   std::uint32_t group = 0;
-  std::vector<std::uint32_t> lines;          ///< bulk index -> line in the block
-  std::vector<std::string_view> prompts;     ///< views into the block's arena
+  std::vector<std::uint32_t> lines;       ///< bulk index -> line in the block
+  std::vector<std::string_view> prompts;  ///< views into the block's arena
 
   void on_results(std::span<const BulkResult> results) override;
   void on_complete() override;
@@ -70,8 +70,12 @@ struct job_block {
   std::atomic<std::size_t> parts_remaining{0};
   std::vector<std::string> ordered_records;  ///< --ordered: each line's record, until emitted
 
-  std::string_view custom_id_json(const line_slot& s) const { return {arena.data() + s.id_offset, s.id_size}; }
-  std::string_view prompt(const line_slot& s) const { return {arena.data() + s.prompt_offset, s.prompt_size}; }
+  std::string_view custom_id_json(const line_slot& s) const {
+    return {arena.data() + s.id_offset, s.id_size};
+  }
+  std::string_view prompt(const line_slot& s) const {
+    return {arena.data() + s.prompt_offset, s.prompt_size};
+  }
 
   void reset(std::uint64_t seq) {
     sequence = seq;
@@ -86,7 +90,8 @@ class job {
   job(const run_options& options, int output_fd)
       : options_(options), client_(options.client), output_(output_fd) {
     groups_.push_back({client_.group(), options.client.model, options.client.params.max_tokens});
-    const std::size_t window = std::max<std::size_t>(2, options.client.max_pending / options.block_lines);
+    const std::size_t window =
+        std::max<std::size_t>(2, options.client.max_pending / options.block_lines);
     for (std::size_t i = 0; i < window; ++i) free_.push_back(std::make_unique<job_block>());
   }
 
@@ -108,8 +113,10 @@ class job {
  private:
   job_block* take_block();
   void submit(job_block* block);
-  void add_line(job_block* block, const job_line& parsed, std::uint64_t id_hash, std::uint64_t line_number);
-  void fail_line(job_block* block, std::uint32_t index, const Error& error, std::string& unordered_records);
+  void add_line(job_block* block, const job_line& parsed, std::uint64_t id_hash,
+                std::uint64_t line_number);
+  void fail_line(job_block* block, std::uint32_t index, const Error& error,
+                 std::string& unordered_records);
   void mark_duplicates(job_block* block);
   std::uint32_t group_of(const line_overrides& overrides);
   void recycle(job_block* block);
@@ -119,7 +126,7 @@ class job {
   output_sink output_;
   job_stats stats_;
   std::vector<group_info> groups_;
-  id_counter seen_;  // every custom_id read so far, to refuse duplicates
+  id_counter seen_;                 // every custom_id read so far, to refuse duplicates
   bool counted_when_read_ = false;  // --resume: seen_ is updated line by line, not per block
   std::vector<std::uint64_t> hashes_;
   std::vector<std::uint32_t> previous_counts_;
@@ -165,7 +172,8 @@ void block_part::on_results(std::span<const BulkResult> results) {
 }
 
 void block_part::on_complete() {
-  if (block->parts_remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) block->owner->block_done(block);
+  if (block->parts_remaining.fetch_sub(1, std::memory_order_acq_rel) == 1)
+    block->owner->block_done(block);
 }
 
 void job::write(std::string_view records) {
@@ -213,9 +221,11 @@ void job::block_done(job_block* block) {
   completed_.emplace(block->sequence, block);
   // Emit every finished block that has no unfinished block before it.
   thread_local std::string records;
-  for (auto it = completed_.find(next_to_emit_); it != completed_.end(); it = completed_.find(next_to_emit_)) {
+  for (auto it = completed_.find(next_to_emit_); it != completed_.end();
+       it = completed_.find(next_to_emit_)) {
     records.clear();
-    for (std::size_t i = 0; i < it->second->lines.size(); ++i) records += it->second->ordered_records[i];
+    for (std::size_t i = 0; i < it->second->lines.size(); ++i)
+      records += it->second->ordered_records[i];
     write(records);
     recycle(it->second);
     completed_.erase(it);
@@ -248,7 +258,8 @@ std::uint32_t job::group_of(const line_overrides& overrides) {
   return index;
 }
 
-void job::add_line(job_block* block, const job_line& parsed, std::uint64_t id_hash, std::uint64_t line_number) {
+void job::add_line(job_block* block, const job_line& parsed, std::uint64_t id_hash,
+                   std::uint64_t line_number) {
   line_slot slot;
   slot.id_offset = static_cast<std::uint32_t>(block->arena.size());
   append_json_string(block->arena, parsed.custom_id);
@@ -262,7 +273,8 @@ void job::add_line(job_block* block, const job_line& parsed, std::uint64_t id_ha
   block->lines.push_back(slot);
 }
 
-void job::fail_line(job_block* block, std::uint32_t index, const Error& error, std::string& unordered_records) {
+void job::fail_line(job_block* block, std::uint32_t index, const Error& error,
+                    std::string& unordered_records) {
   line_slot& slot = block->lines[index];
   slot.failed = true;
   stats_.count_error(error.type);
@@ -290,8 +302,11 @@ void job::mark_duplicates(job_block* block) {
   for (std::uint32_t i = 0; i < n; ++i) {
     if (previous_counts_[i] == 0 || block->lines[i].failed) continue;
     const std::string message = "line " + std::to_string(block->lines[i].line_number) + ": " +
-                                std::string(duplicate_id_message) + "; give every line its own custom_id";
-    fail_line(block, i, {.type = errc::invalid_input, .message = message, .http_status = 0, .attempts = 0}, records);
+                                std::string(duplicate_id_message) +
+                                "; give every line its own custom_id";
+    fail_line(block, i,
+              {.type = errc::invalid_input, .message = message, .http_status = 0, .attempts = 0},
+              records);
   }
   write(records);
 }
@@ -308,7 +323,8 @@ void job::submit(job_block* block) {
       if (block->parts[p]->group == slot.group) part = block->parts[p].get();
     }
     if (!part) {
-      if (block->parts_used == block->parts.size()) block->parts.push_back(std::make_unique<block_part>());
+      if (block->parts_used == block->parts.size())
+        block->parts.push_back(std::make_unique<block_part>());
       part = block->parts[block->parts_used++].get();
       part->block = block;
       part->group = slot.group;
@@ -345,7 +361,8 @@ void job::run(line_reader& reader, resume_state* resume, std::uint64_t expected_
     if (line.too_long) {
       parsed.custom_id = std::to_string(line.number);
       parsed.form = line_form::prompt;
-      error = "line is over --max-line-bytes (" + std::to_string(options_.max_line_bytes) + " bytes)";
+      error =
+          "line is over --max-line-bytes (" + std::to_string(options_.max_line_bytes) + " bytes)";
     }
     const std::uint64_t id_hash = id_counter::hash(parsed.custom_id);
     bool repeated = false;
@@ -389,7 +406,10 @@ void job::run(line_reader& reader, resume_state* resume, std::uint64_t expected_
 class progress_reporter {
  public:
   progress_reporter(const job_stats& stats, std::uint64_t total, double interval_s, bool tty)
-      : stats_(stats), total_(total), tty_(tty), started_(steady::now()),
+      : stats_(stats),
+        total_(total),
+        tty_(tty),
+        started_(steady::now()),
         thread_([this, interval_s] { loop(interval_s); }) {}
   ~progress_reporter() { stop(); }
 
@@ -407,7 +427,8 @@ class progress_reporter {
  private:
   void loop(double interval_s) {
     std::unique_lock lock(mutex_);
-    while (!cv_.wait_for(lock, std::chrono::duration<double>(interval_s), [&] { return stopped_; })) {
+    while (
+        !cv_.wait_for(lock, std::chrono::duration<double>(interval_s), [&] { return stopped_; })) {
       const auto line = progress_line(stats_, total_, steady::now() - started_);
       if (tty_) {
         std::cerr << "\r\033[K" << line << std::flush;
@@ -437,17 +458,20 @@ int run_batch_job(const run_options& options, int input_fd, int output_fd, resum
   std::optional<progress_reporter> progress;
   if (!options.quiet) {
     const bool tty = ::isatty(STDERR_FILENO) != 0;
-    const double interval = options.progress_interval_s > 0 ? options.progress_interval_s : (tty ? 0.5 : 5.0);
+    const double interval =
+        options.progress_interval_s > 0 ? options.progress_interval_s : (tty ? 0.5 : 5.0);
     progress.emplace(j.stats(), expected_lines, interval, tty);
   }
   j.run(reader, resume, expected_lines);
   j.client().shutdown(ShutdownMode::drain);
   if (progress) progress->stop();
   if (const auto fatal = j.fatal_error(); !fatal.empty()) {
-    std::cerr << "promptpack run: " << fatal << "; free the space or fix the output, then rerun with --resume\n";
+    std::cerr << "promptpack run: " << fatal
+              << "; free the space or fix the output, then rerun with --resume\n";
     return 2;
   }
-  if (!options.quiet) std::cerr << summary_text(j.stats(), j.client().stats(), steady::now() - started);
+  if (!options.quiet)
+    std::cerr << summary_text(j.stats(), j.client().stats(), steady::now() - started);
   // Error records kept from an interrupted run count too: the output is the job's result.
   const bool earlier_errors = resume != nullptr && resume->errors > 0;
   return j.stats().failed() > 0 || earlier_errors ? 1 : 0;

@@ -45,7 +45,8 @@ std::uint32_t id_counter::add(std::uint64_t id_hash) {
   return s.count++;
 }
 
-void id_counter::add_many(std::span<const std::uint64_t> hashes, std::span<std::uint32_t> previous) {
+void id_counter::add_many(std::span<const std::uint64_t> hashes,
+                          std::span<std::uint32_t> previous) {
   reserve(used_ + hashes.size());  // no rehash in the loop: prefetched slots stay put
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = 0; i < hashes.size(); ++i) {

@@ -30,7 +30,8 @@ std::string clock_text(double seconds) {
 
 }  // namespace
 
-std::string progress_line(const job_stats& stats, std::uint64_t total, std::chrono::duration<double> elapsed) {
+std::string progress_line(const job_stats& stats, std::uint64_t total,
+                          std::chrono::duration<double> elapsed) {
   const auto done = stats.done();
   const double rate = elapsed.count() > 0 ? static_cast<double>(done) / elapsed.count() : 0;
   std::string line = format("promptpack run: %llu", static_cast<unsigned long long>(done));
@@ -40,18 +41,22 @@ std::string progress_line(const job_stats& stats, std::uint64_t total, std::chro
   } else {
     line += " lines";
   }
-  line += format("  %.0f prompts/s  %llu errors", rate, static_cast<unsigned long long>(stats.failed()));
-  if (total > done && rate > 0) line += "  ETA " + clock_text(static_cast<double>(total - done) / rate);
+  line += format("  %.0f prompts/s  %llu errors", rate,
+                 static_cast<unsigned long long>(stats.failed()));
+  if (total > done && rate > 0)
+    line += "  ETA " + clock_text(static_cast<double>(total - done) / rate);
   return line;
 }
 
-std::string summary_text(const job_stats& stats, const ClientStats& client, std::chrono::duration<double> elapsed) {
+std::string summary_text(const job_stats& stats, const ClientStats& client,
+                         std::chrono::duration<double> elapsed) {
   const auto done = stats.done();
   const double seconds = elapsed.count();
   std::string text = format("promptpack run: %llu lines in %.2f s (%.0f prompts/s)\n",
                             static_cast<unsigned long long>(done), seconds,
                             seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
-  text += format("  succeeded %llu, failed %llu", static_cast<unsigned long long>(stats.succeeded.load()),
+  text += format("  succeeded %llu, failed %llu",
+                 static_cast<unsigned long long>(stats.succeeded.load()),
                  static_cast<unsigned long long>(stats.failed()));
   std::string by_type;
   for (std::size_t t = 1; t < stats.failed_by_type.size(); ++t) {
@@ -65,13 +70,17 @@ std::string summary_text(const job_stats& stats, const ClientStats& client, std:
     text += format(", skipped %llu already done", static_cast<unsigned long long>(skipped));
   }
   text += "\n";
-  const double per_request = client.requests_sent > 0 ? static_cast<double>(client.prompts_succeeded + client.prompts_failed) /
-                                                            static_cast<double>(client.requests_sent)
-                                                      : 0.0;
-  text += format("  requests %llu (%llu retried), mean %.1f prompts/request, latency p50 %.1f ms, p99 %.1f ms\n",
-                 static_cast<unsigned long long>(client.requests_sent),
-                 static_cast<unsigned long long>(client.requests_retried), per_request, client.latency_p50_ms,
-                 client.latency_p99_ms);
+  const double per_request =
+      client.requests_sent > 0
+          ? static_cast<double>(client.prompts_succeeded + client.prompts_failed) /
+                static_cast<double>(client.requests_sent)
+          : 0.0;
+  text += format(
+      "  requests %llu (%llu retried), mean %.1f prompts/request, latency p50 %.1f ms, p99 %.1f "
+      "ms\n",
+      static_cast<unsigned long long>(client.requests_sent),
+      static_cast<unsigned long long>(client.requests_retried), per_request, client.latency_p50_ms,
+      client.latency_p99_ms);
   return text;
 }
 

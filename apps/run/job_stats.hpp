@@ -14,7 +14,7 @@ namespace promptpack::run {
 
 struct job_stats {
   std::atomic<std::uint64_t> succeeded{0};
-  std::atomic<std::uint64_t> skipped{0};  ///< already had a record (--resume)
+  std::atomic<std::uint64_t> skipped{0};                       ///< already had a record (--resume)
   std::array<std::atomic<std::uint64_t>, 9> failed_by_type{};  ///< indexed by errc
 
   std::uint64_t failed() const;
@@ -25,9 +25,11 @@ struct job_stats {
 };
 
 /// One progress line: done/total, rate, errors and ETA (total 0 means unknown).
-std::string progress_line(const job_stats& stats, std::uint64_t total, std::chrono::duration<double> elapsed);
+std::string progress_line(const job_stats& stats, std::uint64_t total,
+                          std::chrono::duration<double> elapsed);
 
 /// The end-of-job summary, several lines.
-std::string summary_text(const job_stats& stats, const ClientStats& client, std::chrono::duration<double> elapsed);
+std::string summary_text(const job_stats& stats, const ClientStats& client,
+                         std::chrono::duration<double> elapsed);
 
 }  // namespace promptpack::run

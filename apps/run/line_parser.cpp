@@ -3,6 +3,7 @@
 
 #include <simdjson.h>
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -30,6 +31,15 @@ bool read_int(value v, int& out) {
   return true;
 }
 
+// A scalar's raw token without the JSON whitespace (space, tab, CR, LF) that may follow it.
+std::string_view trim_json_whitespace(std::string_view token) {
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\r' ||
+                            token.back() == '\n')) {
+    token.remove_suffix(1);
+  }
+  return token;
+}
+
 // The exact text of any value, for parameters passed through verbatim.
 bool raw_json(value v, std::string_view& out) {
   json_type type{};
@@ -42,12 +52,13 @@ bool raw_json(value v, std::string_view& out) {
     object o;
     return !v.get_object().get(o) && !o.raw_json().get(out);
   }
-  out = v.raw_json_token();
-  while (!out.empty() && (out.back() == ' ' || out.back() == '\t' || out.back() == '\n')) out.remove_suffix(1);
+  out = trim_json_whitespace(v.raw_json_token());
   return true;
 }
 
-bool read_number(value v, double& out) { return !v.get_double().get(out) && std::isfinite(out); }
+bool read_number(value v, double& out) {
+  return !v.get_double().get(out) && std::isfinite(out);
+}
 
 // Appends a message's content: a string, or OpenAI's list of {"type": "text", "text"} parts.
 bool append_content(value content, std::string& prompt) {
@@ -73,14 +84,22 @@ bool append_content(value content, std::string& prompt) {
 
 std::string line_overrides::key() const {
   std::string k;
-  auto add = [&k](std::string_view name, const std::string& v) {
+  // Each value is preceded by its length, so no value can pass for a separator or another field.
+  auto add = [&k](std::string_view name, std::string_view v) {
     k.append(name).push_back('=');
+    k.append(std::to_string(v.size())).push_back(':');
     k.append(v).push_back('\x1f');
+  };
+  // Doubles in their shortest round-trip form: std::to_string's 6 decimals merge 0.5 and 0.5000001.
+  auto add_double = [&add](std::string_view name, double d) {
+    char buffer[32];
+    const char* end = std::to_chars(buffer, buffer + sizeof buffer, d).ptr;
+    add(name, std::string_view(buffer, static_cast<std::size_t>(end - buffer)));
   };
   if (model) add("model", *model);
   if (max_tokens) add("max_tokens", std::to_string(*max_tokens));
-  if (temperature) add("temperature", std::to_string(*temperature));
-  if (top_p) add("top_p", std::to_string(*top_p));
+  if (temperature) add_double("temperature", *temperature);
+  if (top_p) add_double("top_p", *top_p);
   if (top_k) add("top_k", std::to_string(*top_k));
   for (const auto& [name, raw] : extra) add(name, raw);
   return k;
@@ -107,19 +126,19 @@ struct line_parser::impl {
           return false;
         }
       } else if (type == json_type::number) {
-        text = v.raw_json_token();
+        text = trim_json_whitespace(v.raw_json_token());
       } else {
         error = "custom_id must be a string";
         return false;
       }
-      while (!text.empty() && text.back() == ' ') text.remove_suffix(1);  // a number's raw token
       out.custom_id.assign(text);
       out.has_custom_id = true;
     } else if (key == "prompt") {
       if (auto e = v.get_string().get(text)) {
-        error = e == simdjson::INCORRECT_TYPE ? "prompt must be a string"
-                                              : "prompt is not a valid JSON string (a bad escape, such as a lone "
-                                                "surrogate \\uDC80, or invalid UTF-8)";
+        error = e == simdjson::INCORRECT_TYPE
+                    ? "prompt must be a string"
+                    : "prompt is not a valid JSON string (a bad escape, such as a lone "
+                      "surrogate \\uDC80, or invalid UTF-8)";
         return false;
       }
       out.prompt.assign(text);
@@ -243,13 +262,19 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
   std::string url_error;  // reported once custom_id is read, so the record keeps the line's id
   if (error.empty()) {
     // The OpenAI form is recognised by its "url", which may come after "body": look it up first.
-    if (!root.find_field_unordered("url").get_string().get(url)) {
+    // A malformed object ends the lookup with an error and leaves `root` unusable (even reset()).
+    value url_value;
+    if (auto e = root.find_field_unordered("url").get(url_value);
+        e && e != simdjson::NO_SUCH_FIELD) {
+      error = std::string("line is not valid JSON (") + simdjson::error_message(e) + ")";
+    } else if (!e && !url_value.get_string().get(url)) {
       if (url == "/v1/chat/completions") {
         out.form = line_form::openai_chat;
       } else if (url == "/v1/completions") {
         out.form = line_form::openai_completion;
       } else {
-        url_error = "url '" + std::string(url) + "' is not supported; use /v1/chat/completions or /v1/completions";
+        url_error = "url '" + std::string(url) +
+                    "' is not supported; use /v1/chat/completions or /v1/completions";
       }
     }
     if (error.empty() && root.reset().error()) error = "line is not well-formed JSON";
@@ -262,7 +287,8 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
         error = "line is not well-formed JSON";
         break;
       }
-      const bool openai = out.form == line_form::openai_chat || out.form == line_form::openai_completion;
+      const bool openai =
+          out.form == line_form::openai_chat || out.form == line_form::openai_completion;
       if (key == "url" || key == "method") continue;
       if (openai && key == "body") {
         has_body = true;
@@ -283,15 +309,15 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
   }
   if (!out.has_custom_id) out.custom_id = std::to_string(line_number);
   if (!error.empty()) return false;
-  if ((out.form == line_form::openai_chat || out.form == line_form::openai_completion) && !has_body) {
+  if ((out.form == line_form::openai_chat || out.form == line_form::openai_completion) &&
+      !has_body) {
     error = "an OpenAI batch line needs a \"body\"";
     return false;
   }
   if (!impl_->saw_prompt) {
-    error = out.form == line_form::openai_chat ? "body has no \"messages\""
-            : out.form == line_form::openai_completion
-                ? "body has no \"prompt\""
-                : "line has no \"prompt\" or \"messages\"";
+    error = out.form == line_form::openai_chat         ? "body has no \"messages\""
+            : out.form == line_form::openai_completion ? "body has no \"prompt\""
+                                                       : "line has no \"prompt\" or \"messages\"";
     return false;
   }
   return true;

@@ -15,7 +15,9 @@ namespace promptpack::run {
 constexpr std::size_t read_chunk_bytes = 4u << 20;
 
 line_reader::line_reader(int fd, std::size_t max_line_bytes, std::size_t padding)
-    : fd_(fd), max_line_bytes_(max_line_bytes), padding_(padding),
+    : fd_(fd),
+      max_line_bytes_(max_line_bytes),
+      padding_(padding),
       buffer_(read_chunk_bytes * 2 + padding) {}
 
 std::uint64_t count_lines(int fd) {
@@ -54,7 +56,8 @@ bool line_reader::fill() {
       eof_ = true;
       return false;
     }
-    if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "cannot read the input");
+    if (errno != EINTR)
+      throw std::system_error(errno, std::generic_category(), "cannot read the input");
   }
 }
 
@@ -62,8 +65,8 @@ bool line_reader::next(input_line& out) {
   std::size_t scanned = begin_;  // bytes before this were checked for a newline already
   for (;;) {
     const char* start = buffer_.data() + begin_;
-    const char* newline = static_cast<const char*>(
-        std::memchr(buffer_.data() + scanned, '\n', end_ - scanned));
+    const char* newline =
+        static_cast<const char*>(std::memchr(buffer_.data() + scanned, '\n', end_ - scanned));
     if (newline || (eof_ && end_ > begin_)) {
       const char* stop = newline ? newline : buffer_.data() + end_;
       std::size_t length = static_cast<std::size_t>(stop - start);

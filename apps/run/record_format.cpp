@@ -37,8 +37,8 @@ void append_success(std::string& out, std::string_view custom_id_json, line_form
     return;
   }
   const std::vector<std::string> owned(outputs.begin(), outputs.end());
-  const auto response = ModelResponse::from_outputs(openai.model, openai.prompt, owned, openai.max_tokens,
-                                                    form == line_form::openai_chat);
+  const auto response = ModelResponse::from_outputs(
+      openai.model, openai.prompt, owned, openai.max_tokens, form == line_form::openai_chat);
   out.append("{\"id\":");
   append_random_id(out, "batch_req_");
   out.append(",\"custom_id\":").append(custom_id_json);
@@ -47,11 +47,14 @@ void append_success(std::string& out, std::string_view custom_id_json, line_form
   out.append(",\"body\":").append(response.to_json()).append("},\"error\":null}\n");
 }
 
-void append_error(std::string& out, std::string_view custom_id_json, line_form form, const Error& error) {
+void append_error(std::string& out, std::string_view custom_id_json, line_form form,
+                  const Error& error) {
   if (is_openai(form)) {
     out.append("{\"id\":");
     append_random_id(out, "batch_req_");
-    out.append(",\"custom_id\":").append(custom_id_json).append(",\"response\":null,\"error\":{\"code\":");
+    out.append(",\"custom_id\":")
+        .append(custom_id_json)
+        .append(",\"response\":null,\"error\":{\"code\":");
     append_json_string(out, to_string(error.type));
     out.append(",\"message\":");
     append_json_string(out, error.message);
@@ -62,7 +65,8 @@ void append_error(std::string& out, std::string_view custom_id_json, line_form f
   append_json_string(out, to_string(error.type));
   out.append(",\"message\":");
   append_json_string(out, error.message);
-  if (error.http_status != 0) out.append(",\"http_status\":").append(std::to_string(error.http_status));
+  if (error.http_status != 0)
+    out.append(",\"http_status\":").append(std::to_string(error.http_status));
   if (error.attempts != 0) out.append(",\"attempts\":").append(std::to_string(error.attempts));
   out.append("}}\n");
 }

@@ -24,6 +24,7 @@ void append_success(std::string& out, std::string_view custom_id_json, line_form
                     std::span<const std::string_view> outputs, const openai_context& openai);
 
 /// Appends one error record and its newline.
-void append_error(std::string& out, std::string_view custom_id_json, line_form form, const Error& error);
+void append_error(std::string& out, std::string_view custom_id_json, line_form form,
+                  const Error& error);
 
 }  // namespace promptpack::run

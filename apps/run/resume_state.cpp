@@ -54,7 +54,8 @@ resume_state load_resume_state(const std::string& path) {
   // A record is whole only once its newline is written: anything after the last newline is torn.
   const std::uint64_t whole = whole_records_size(fd, size, path);
   if (whole < size) {
-    if (::ftruncate(fd, static_cast<off_t>(whole)) != 0) fail("cannot truncate the torn record of", path);
+    if (::ftruncate(fd, static_cast<off_t>(whole)) != 0)
+      fail("cannot truncate the torn record of", path);
     state.torn_bytes = size - whole;
   }
 
@@ -67,7 +68,9 @@ resume_state load_resume_state(const std::string& path) {
     if (line.text.empty()) continue;
     simdjson::ondemand::document doc;
     std::string_view id;
-    if (parser.iterate(line.text.data(), line.text.size(), line.text.size() + simdjson::SIMDJSON_PADDING)
+    if (parser
+            .iterate(line.text.data(), line.text.size(),
+                     line.text.size() + simdjson::SIMDJSON_PADDING)
             .get(doc) ||
         doc.find_field_unordered("custom_id").get_string().get(id)) {
       ++state.unreadable;
@@ -79,7 +82,8 @@ resume_state load_resume_state(const std::string& path) {
     simdjson::ondemand::value error;
     bool is_null = true;
     bool duplicate = false;
-    if (!doc.find_field_unordered("error").get(error) && !error.is_null().get(is_null) && !is_null) {
+    if (!doc.find_field_unordered("error").get(error) && !error.is_null().get(is_null) &&
+        !is_null) {
       ++state.errors;
       std::string_view message;
       duplicate = !error.find_field_unordered("message").get_string().get(message) &&

@@ -14,12 +14,12 @@ namespace promptpack::run {
 inline constexpr std::string_view duplicate_id_message = "its custom_id is used by an earlier line";
 
 struct resume_state {
-  id_counter done;                 ///< custom_ids that already have a record
-  id_counter duplicates;           ///< custom_ids with duplicate-id error records (for later lines)
-  std::uint64_t records = 0;       ///< complete records found
-  std::uint64_t errors = 0;        ///< of them, error records (done too: the job still exits 1)
-  std::uint64_t torn_bytes = 0;    ///< bytes of a torn last record that were cut off
-  std::uint64_t unreadable = 0;    ///< complete lines that are not records (left in place)
+  id_counter done;               ///< custom_ids that already have a record
+  id_counter duplicates;         ///< custom_ids with duplicate-id error records (for later lines)
+  std::uint64_t records = 0;     ///< complete records found
+  std::uint64_t errors = 0;      ///< of them, error records (done too: the job still exits 1)
+  std::uint64_t torn_bytes = 0;  ///< bytes of a torn last record that were cut off
+  std::uint64_t unreadable = 0;  ///< complete lines that are not records (left in place)
 };
 
 /// Opens `path` (creating it if missing), truncates a torn last line, and fills the state.

@@ -10,15 +10,15 @@
 namespace promptpack::run {
 
 struct run_options {
-  std::string input = "-";    ///< a file, or - for stdin
-  std::string output = "-";   ///< a file, or - for stdout
-  ClientConfig client;        ///< endpoints, model, params, batching, retries, TLS
-  bool resume = false;        ///< continue an interrupted job's output
-  bool overwrite = false;     ///< start an existing output over
-  bool ordered = false;       ///< records in input order (bounded reorder buffer)
+  std::string input = "-";        ///< a file, or - for stdin
+  std::string output = "-";       ///< a file, or - for stdout
+  ClientConfig client;            ///< endpoints, model, params, batching, retries, TLS
+  bool resume = false;            ///< continue an interrupted job's output
+  bool overwrite = false;         ///< start an existing output over
+  bool ordered = false;           ///< records in input order (bounded reorder buffer)
   std::uint64_t shard_index = 0;  ///< process lines whose 0-based index mod shard_count is this
   std::uint64_t shard_count = 1;
-  bool quiet = false;         ///< no progress and no summary
+  bool quiet = false;                      ///< no progress and no summary
   std::size_t max_line_bytes = 16u << 20;  ///< longer lines get an invalid_input record
   std::size_t block_lines = 4096;          ///< lines per submission block
   double progress_interval_s = 0;          ///< 0: 0.5 s on a terminal, 5 s otherwise

@@ -11,10 +11,14 @@ namespace {
 
 namespace run = promptpack::run;
 
-std::uint64_t id(std::size_t i) { return run::id_counter::hash("id-" + std::to_string(i)); }
+std::uint64_t id(std::size_t i) {
+  return run::id_counter::hash("id-" + std::to_string(i));
+}
 
 // Hashes that all land on the same home slot of any table up to 2^20 slots: one long probe chain.
-std::uint64_t colliding(std::size_t i) { return (static_cast<std::uint64_t>(i + 1) << 40) | 5; }
+std::uint64_t colliding(std::size_t i) {
+  return (static_cast<std::uint64_t>(i + 1) << 40) | 5;
+}
 
 // `n` hashes of `distinct` ids, each id repeated in a fixed scattered order.
 std::vector<std::uint64_t> repeated_ids(std::size_t n, std::size_t distinct) {
@@ -26,7 +30,8 @@ std::vector<std::uint64_t> repeated_ids(std::size_t n, std::size_t distinct) {
 
 // What sequential add() returns for each hash, on a counter that already holds `before`.
 std::vector<std::uint32_t> added_one_by_one(const std::vector<std::uint64_t>& before,
-                                            const std::vector<std::uint64_t>& hashes, run::id_counter& c) {
+                                            const std::vector<std::uint64_t>& hashes,
+                                            run::id_counter& c) {
   for (auto h : before) c.add(h);
   std::vector<std::uint32_t> previous;
   for (auto h : hashes) previous.push_back(c.add(h));
@@ -34,7 +39,8 @@ std::vector<std::uint32_t> added_one_by_one(const std::vector<std::uint64_t>& be
 }
 
 std::vector<std::uint32_t> added_at_once(const std::vector<std::uint64_t>& before,
-                                         const std::vector<std::uint64_t>& hashes, run::id_counter& c) {
+                                         const std::vector<std::uint64_t>& hashes,
+                                         run::id_counter& c) {
   std::vector<std::uint32_t> ignored(before.size());
   c.add_many(before, ignored);
   std::vector<std::uint32_t> previous(hashes.size(), 12345);

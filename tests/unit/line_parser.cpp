@@ -65,9 +65,10 @@ struct parser_fixture {
     return error;
   }
 
-  // Whether the error of a rejected line mentions `part`.
-  bool rejected_with(std::string_view text, std::string_view part) {
-    return rejected(text).find(part) != std::string::npos;
+  // Checks that a line is rejected with an error that mentions `part`.
+  void expect_error(std::string_view text, std::string_view part) {
+    BOOST_TEST(rejected(text).find(part) != std::string::npos,
+               "the error for " << text << " is \"" << error << "\", without \"" << part << "\"");
   }
 };
 
@@ -182,8 +183,8 @@ BOOST_FIXTURE_TEST_CASE(pass_through_parameters_keep_their_json_text, parser_fix
              R"(stop=["a", "\n"];seed=7;n=2;presence_penalty=-0.5;do_sample=true;)"
              R"(repetition_penalty={"k": [1, 2]};)");
   // Whitespace around a scalar is not part of its text.
-  ok("{\"prompt\": \"p\", \"seed\": 7 , \"n\":\t2\t, \"min_tokens\": 3 }");
-  BOOST_TEST(extra_text(line.overrides) == "seed=7;n=2;min_tokens=3;");
+  ok("{\"prompt\": \"p\", \"seed\": 7 , \"n\":\t2\t, \"best_of\": 4\r, \"min_tokens\": 3 }");
+  BOOST_TEST(extra_text(line.overrides) == "seed=7;n=2;best_of=4;min_tokens=3;");
   ok(R"({"prompt": "p", "stop": "END"})");
   BOOST_TEST(extra_text(line.overrides) == R"(stop="END";)");
 }
@@ -192,12 +193,20 @@ BOOST_FIXTURE_TEST_CASE(numeric_custom_id, parser_fixture) {
   ok(R"({"custom_id": 17, "prompt": "p"})");
   BOOST_TEST(line.has_custom_id);
   BOOST_TEST(line.custom_id == "17");
-  ok(R"({"custom_id": 4.5 , "prompt": "p"})");
-  BOOST_TEST(line.custom_id == "4.5");
+  ok(R"({"custom_id": -4.5e1 , "prompt": "p"})");
+  BOOST_TEST(line.custom_id == "-4.5e1");
   ok("{\"prompt\": \"p\", \"custom_id\": 123\t}");
   BOOST_TEST(line.custom_id == "123");
-  ok("{\"custom_id\": 9\r\n, \"prompt\": \"p\"}");
+  ok("{\"custom_id\": 9\r , \"prompt\": \"p\"}");
   BOOST_TEST(line.custom_id == "9");
+}
+
+BOOST_FIXTURE_TEST_CASE(string_custom_id_is_kept_whole, parser_fixture) {
+  ok(R"({"custom_id": " a1 ", "prompt": "p"})");
+  BOOST_TEST(line.custom_id == " a1 ");
+  ok(R"({"custom_id": "", "prompt": "p"})", 4);
+  BOOST_TEST(line.has_custom_id);
+  BOOST_TEST(line.custom_id.empty());
 }
 
 BOOST_FIXTURE_TEST_CASE(missing_custom_id_becomes_the_line_number, parser_fixture) {
@@ -232,74 +241,91 @@ BOOST_FIXTURE_TEST_CASE(the_parser_is_reusable, parser_fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(malformed_lines, parser_fixture) {
-  BOOST_TEST(rejected_with("", "not valid JSON"));
-  BOOST_TEST(rejected_with("   ", "not valid JSON"));
-  BOOST_TEST(rejected_with(R"({"prompt": "p")", "JSON"));
-  BOOST_TEST(rejected_with(R"({"prompt": "p",})", "JSON"));
-  BOOST_TEST(rejected_with("{\"prompt\": \"\xff\xfe\"}", "JSON"));
-  BOOST_TEST(rejected_with(R"(["prompt", "p"])", "not a JSON object"));
-  BOOST_TEST(rejected_with(R"("prompt")", "not a JSON object"));
-  BOOST_TEST(rejected_with("42", "not a JSON object"));
-  BOOST_TEST(rejected_with(R"({"prompt": "a"} {"prompt": "b"})", "content after"));
+  expect_error("", "not valid JSON");
+  expect_error("   ", "not valid JSON");
+  expect_error(R"({"prompt": "p")", "JSON");
+  expect_error(R"({"prompt": "p",})", "JSON");
+  expect_error("{\"prompt\": \"\xff\xfe\"}", "JSON");
+  expect_error(R"(["prompt", "p"])", "not a JSON object");
+  expect_error(R"("prompt")", "not a JSON object");
+  expect_error("42", "not a JSON object");
+  expect_error(R"({"prompt": "a"} {"prompt": "b"})", "content after");
+}
+
+// Structural errors that only show once the decoder walks the object, in its look-up of "url" or
+// later: each must be rejected, not crash.
+BOOST_FIXTURE_TEST_CASE(malformed_objects, parser_fixture) {
+  for (std::string_view text : {
+           R"({"prompt": "p",})",
+           R"({"prompt" "p"})",
+           R"({"custom_id": "a" "prompt": "p"})",
+           R"({"prompt": "p", "metadata": {"x": 1} "n": 2})",
+           R"({"body": {"prompt": "p",}, "url": "/v1/completions"})",
+           R"({"url": "/v1/completions", "body": {"prompt": "p"},})",
+           R"({"url": "/v1/completions", "body": {"prompt": "p" "x": 1}})",
+           R"({"custom_id": "a", "messages": [{"content": "x"},]})",
+       }) {
+    rejected(text);
+  }
 }
 
 BOOST_FIXTURE_TEST_CASE(missing_prompt, parser_fixture) {
-  BOOST_TEST(rejected_with(R"({"custom_id": "x"})", "no \"prompt\" or \"messages\""));
+  expect_error(R"({"custom_id": "x"})", "no \"prompt\" or \"messages\"");
   BOOST_TEST(line.custom_id == "x");  // kept for the error record
-  BOOST_TEST(rejected_with(R"({})", "no \"prompt\""));
-  BOOST_TEST(rejected_with(R"({"custom_id": "y", "url": "/v1/chat/completions", "body": {}})",
-                           "no \"messages\""));
+  expect_error(R"({})", "no \"prompt\"");
+  expect_error(R"({"custom_id": "y", "url": "/v1/chat/completions", "body": {}})",
+               "no \"messages\"");
   BOOST_TEST(line.custom_id == "y");
-  BOOST_TEST(rejected_with(R"({"url": "/v1/completions", "body": {"model": "m"}})", "no \"prompt\""));
-  BOOST_TEST(rejected_with(R"({"url": "/v1/completions", "body": {"prompt": []}})", "no \"prompt\""));
+  expect_error(R"({"url": "/v1/completions", "body": {"model": "m"}})", "no \"prompt\"");
+  expect_error(R"({"url": "/v1/completions", "body": {"prompt": []}})", "no \"prompt\"");
 }
 
 BOOST_FIXTURE_TEST_CASE(wrong_field_types, parser_fixture) {
-  BOOST_TEST(rejected_with(R"({"prompt": 5})", "prompt must be a string"));
-  BOOST_TEST(rejected_with(R"({"prompt": ["a"]})", "prompt must be a string"));
-  BOOST_TEST(rejected_with(R"({"prompt": "bad \udc80"})", "prompt is not a valid JSON string"));
-  BOOST_TEST(rejected_with(R"({"messages": "hi"})", "messages must be a list"));
-  BOOST_TEST(rejected_with(R"({"messages": [{"role": "user"}]})", "needs a \"content\""));
-  BOOST_TEST(rejected_with(R"({"messages": ["hi"]})", "needs a \"content\""));
-  BOOST_TEST(rejected_with(R"({"messages": [{"content": 3}]})", "content must be"));
-  BOOST_TEST(rejected_with(R"({"messages": [{"content": [{"type": "image"}]}]})", "content must be"));
-  BOOST_TEST(rejected_with(R"({"prompt": "p", "model": 1})", "model must be a string"));
-  BOOST_TEST(rejected_with(R"({"prompt": "p", "max_tokens": -1})", "max_tokens must be"));
-  BOOST_TEST(rejected_with(R"({"prompt": "p", "max_tokens": 1.5})", "max_tokens must be"));
-  BOOST_TEST(rejected_with(R"({"prompt": "p", "max_tokens": "10"})", "max_tokens must be"));
-  BOOST_TEST(rejected_with(R"({"prompt": "p", "max_tokens": 1e20})", "max_tokens must be"));
-  BOOST_TEST(rejected_with(R"({"prompt": "p", "max_completion_tokens": null})",
-                           "max_completion_tokens must be"));
-  BOOST_TEST(rejected_with(R"({"prompt": "p", "top_k": 2.5})", "top_k must be"));
-  BOOST_TEST(rejected_with(R"({"prompt": "p", "temperature": "hot"})", "temperature must be a number"));
-  BOOST_TEST(rejected_with(R"({"prompt": "p", "top_p": [0.5]})", "top_p must be a number"));
+  expect_error(R"({"prompt": 5})", "prompt must be a string");
+  expect_error(R"({"prompt": ["a"]})", "prompt must be a string");
+  expect_error(R"({"prompt": "bad \udc80"})", "prompt is not a valid JSON string");
+  expect_error(R"({"messages": "hi"})", "messages must be a list");
+  expect_error(R"({"messages": [{"role": "user"}]})", "needs a \"content\"");
+  expect_error(R"({"messages": ["hi"]})", "needs a \"content\"");
+  expect_error(R"({"messages": [{"content": 3}]})", "content must be");
+  expect_error(R"({"messages": [{"content": [{"type": "image"}]}]})", "content must be");
+  expect_error(R"({"prompt": "p", "model": 1})", "model must be a string");
+  expect_error(R"({"prompt": "p", "max_tokens": -1})", "max_tokens must be");
+  expect_error(R"({"prompt": "p", "max_tokens": 1.5})", "max_tokens must be");
+  expect_error(R"({"prompt": "p", "max_tokens": "10"})", "max_tokens must be");
+  expect_error(R"({"prompt": "p", "max_tokens": 1e20})", "max_tokens must be");
+  expect_error(R"({"prompt": "p", "max_completion_tokens": null})",
+               "max_completion_tokens must be");
+  expect_error(R"({"prompt": "p", "top_k": 2.5})", "top_k must be");
+  expect_error(R"({"prompt": "p", "temperature": "hot"})", "temperature must be a number");
+  expect_error(R"({"prompt": "p", "top_p": [0.5]})", "top_p must be a number");
 }
 
 BOOST_FIXTURE_TEST_CASE(bad_custom_id, parser_fixture) {
-  BOOST_TEST(rejected_with(R"({"custom_id": true, "prompt": "p"})", "custom_id must be a string"));
-  BOOST_TEST(rejected_with(R"({"custom_id": null, "prompt": "p"})", "custom_id must be a string"));
-  BOOST_TEST(rejected_with(R"({"custom_id": ["a"], "prompt": "p"})", "custom_id must be a string"));
-  BOOST_TEST(rejected_with(R"({"custom_id": "\udc80", "prompt": "p"})", "custom_id"));
+  expect_error(R"({"custom_id": true, "prompt": "p"})", "custom_id must be a string");
+  expect_error(R"({"custom_id": null, "prompt": "p"})", "custom_id must be a string");
+  expect_error(R"({"custom_id": ["a"], "prompt": "p"})", "custom_id must be a string");
+  expect_error(R"({"custom_id": "\udc80", "prompt": "p"})", "custom_id");
   rejected(R"({"custom_id": false, "prompt": "p"})", 21);
   BOOST_TEST(line.custom_id == "21");
 }
 
 BOOST_FIXTURE_TEST_CASE(bad_openai_lines, parser_fixture) {
-  BOOST_TEST(rejected_with(R"({"custom_id": "e1", "url": "/v1/embeddings", "body": {"input": "x"}})",
-                           "url '/v1/embeddings' is not supported"));
+  expect_error(R"({"custom_id": "e1", "url": "/v1/embeddings", "body": {"input": "x"}})",
+               "url '/v1/embeddings' is not supported");
   BOOST_TEST(line.custom_id == "e1");
-  BOOST_TEST(rejected_with(R"({"custom_id": "e2", "url": "/v1/chat/completions", "method": "POST"})",
-                           "needs a \"body\""));
+  expect_error(R"({"custom_id": "e2", "url": "/v1/chat/completions", "method": "POST"})",
+               "needs a \"body\"");
   BOOST_TEST(line.custom_id == "e2");
-  BOOST_TEST(rejected_with(R"({"url": "/v1/chat/completions", "body": "text"})", "body must be an object"));
-  BOOST_TEST(rejected_with(R"({"url": "/v1/chat/completions", "body": {"messages": 1}})",
-                           "body.messages must be a list"));
-  BOOST_TEST(rejected_with(
+  expect_error(R"({"url": "/v1/chat/completions", "body": "text"})", "body must be an object");
+  expect_error(R"({"url": "/v1/chat/completions", "body": {"messages": 1}})",
+               "body.messages must be a list");
+  expect_error(
       R"({"url": "/v1/chat/completions", "body": {"messages": [{"content": "x"}], "max_tokens": -2}})",
-      "body.max_tokens must be"));
-  BOOST_TEST(rejected_with(R"({"url": "/v1/completions", "body": {"prompt": ["a", "b"]}})",
-                           "one prompt per line"));
-  BOOST_TEST(rejected_with(R"({"url": "/v1/completions", "body": {"prompt": [1]}})", "one prompt per line"));
+      "body.max_tokens must be");
+  expect_error(R"({"url": "/v1/completions", "body": {"prompt": ["a", "b"]}})",
+               "one prompt per line");
+  expect_error(R"({"url": "/v1/completions", "body": {"prompt": [1]}})", "one prompt per line");
 }
 
 BOOST_AUTO_TEST_CASE(override_keys) {

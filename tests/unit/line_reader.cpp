@@ -3,7 +3,6 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -102,7 +101,8 @@ std::string read_all(int fd, std::size_t max_line_bytes) {
     BOOST_TEST_REQUIRE(line.number == ++expected_number);
     if (line.too_long) BOOST_TEST(line.text.empty());
     touch_padding(line.text);
-    result += std::to_string(line.number) + ":" + (line.too_long ? "!" : std::string(line.text)) + ";";
+    result +=
+        std::to_string(line.number) + ":" + (line.too_long ? "!" : std::string(line.text)) + ";";
   }
   BOOST_TEST(!reader.next(line));  // the end stays the end
   return result;
@@ -117,7 +117,8 @@ std::string lines_of(const std::string& content, std::size_t max_line_bytes = 10
                                               : std::vector<std::size_t>{1u << 16};
   for (std::size_t piece : pieces) {
     const pipe_source pipe(content, piece);
-    BOOST_TEST(read_all(pipe.fd(), max_line_bytes) == from_file, "pipe written " << piece << " bytes at a time");
+    BOOST_TEST(read_all(pipe.fd(), max_line_bytes) == from_file,
+               "pipe written " << piece << " bytes at a time");
   }
   return from_file;
 }
@@ -156,8 +157,8 @@ BOOST_AUTO_TEST_CASE(blank_lines_are_empty_text) {
 BOOST_AUTO_TEST_CASE(too_long_lines_are_skipped_to_their_newline) {
   const std::string at_limit(100, 'k');
   const std::string over = std::string(101, 'o');
-  BOOST_TEST(lines_of("short\n" + std::string(150, 'x') + "\n" + at_limit + "\n" + over + "\nafter") ==
-             "1:short;2:!;3:" + at_limit + ";4:!;5:after;");
+  BOOST_TEST(lines_of("short\n" + std::string(150, 'x') + "\n" + at_limit + "\n" + over +
+                      "\nafter") == "1:short;2:!;3:" + at_limit + ";4:!;5:after;");
   // At the start, back to back, and last without a newline.
   BOOST_TEST(lines_of(over + "\n" + std::string(1000, 'y') + "\nok\n" + std::string(5000, 'z')) ==
              "1:!;2:!;3:ok;4:!;");
@@ -199,7 +200,8 @@ BOOST_AUTO_TEST_CASE(many_lines_across_buffer_refills) {
   std::size_t mismatches = 0;
   std::size_t count = 0;
   while (reader.next(line)) {
-    if (line.too_long || line.number != count + 1 || line.text != "line-" + std::to_string(1000000 + count)) {
+    if (line.too_long || line.number != count + 1 ||
+        line.text != "line-" + std::to_string(1000000 + count)) {
       ++mismatches;
     }
     ++count;
