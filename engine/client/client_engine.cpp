@@ -11,6 +11,10 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Cool-downs double while an endpoint keeps failing, up to this: a dead endpoint is still probed
+// once a minute, so it rejoins soon after it comes back.
+constexpr std::chrono::milliseconds endpoint_cooldown_cap{60000};
+
 std::chrono::milliseconds ms(double value) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(value));
 }
@@ -107,11 +111,11 @@ client_engine::client_engine(ClientConfig config)
                        .total_timeout = ms(config_.total_timeout_s * 1000),
                        .health = {.failure_threshold = config_.endpoint_failure_threshold,
                                   .cooldown = ms(config_.endpoint_cooldown_s * 1000),
-                                  .max_cooldown = std::chrono::milliseconds(60000)}},
+                                  .max_cooldown = endpoint_cooldown_cap}},
       weights_of(config_), [this](batch_ptr b, const exchange_outcome& why, errc type) {
         fail(std::move(b), why, type);
       });
-  group(config_.model, config_.params);  // validates the model and default params up front
+  default_group_ = group(config_.model, config_.params);  // validates them up front, too
   work_.emplace(ioc_.get_executor());
   start_connections();
   const unsigned thread_count =
@@ -146,13 +150,12 @@ void client_engine::start_connections() {
 }
 
 GroupHandle client_engine::group(std::string_view model, const SamplingParams& params) {
+  // The configured model and params are by far the most asked for: no allocation for them.
+  if (default_group_ && model == config_.model && params == config_.params) return default_group_;
   auto candidate = std::make_shared<const request_group>(std::string(model), params);
   std::lock_guard lock(groups_mutex_);
-  for (const auto& g : groups_) {
-    if (g->writer.group_key() == candidate->writer.group_key()) return g;
-  }
-  groups_.push_back(candidate);
-  return candidate;
+  auto [it, inserted] = groups_.try_emplace(candidate->writer.group_key(), candidate);
+  return it->second;
 }
 
 void client_engine::submit_bulk(std::span<const std::string_view> prompts, const GroupHandle& group,

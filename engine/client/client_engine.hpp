@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 namespace promptpack::detail {
 
@@ -99,7 +100,8 @@ class client_engine {
   std::vector<std::thread> threads_;
 
   std::mutex groups_mutex_;
-  std::vector<GroupHandle> groups_;
+  std::unordered_map<std::string, GroupHandle> groups_;  // by request_writer::group_key()
+  GroupHandle default_group_;                            // the configured model and params
   std::mutex shutdown_mutex_;
   bool shut_down_ = false;
 };
