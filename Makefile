@@ -1,4 +1,6 @@
 # Two commands do all of the set-up: `make test` and `make demo` (see README.md).
+# The build's own makes need not announce every directory they enter.
+MAKEFLAGS += --no-print-directory
 BUILD_DIR ?= build
 JOBS ?= 2
 BIN := $(BUILD_DIR)/apps/promptpack
