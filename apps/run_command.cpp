@@ -147,6 +147,9 @@ void add_run_command(CLI::App& root, int& exit_status) {
                   "keep-alive connections per endpoint")
       ->capture_default_str()
       ->check(CLI::Range(1, 4096));
+  cmd->add_option("--threads", c.threads, "client I/O threads (0: one per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 256u));
   cmd->add_option("--max-pending", c.max_pending, "prompts in flight at most (bounds memory)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 26));

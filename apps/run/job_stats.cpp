@@ -72,8 +72,7 @@ std::string summary_text(const job_stats& stats, const ClientStats& client,
   text += "\n";
   const double per_request =
       client.requests_sent > 0
-          ? static_cast<double>(client.prompts_succeeded + client.prompts_failed) /
-                static_cast<double>(client.requests_sent)
+          ? static_cast<double>(client.prompts_sent) / static_cast<double>(client.requests_sent)
           : 0.0;
   text += format(
       "  requests %llu (%llu retried), mean %.1f prompts/request, latency p50 %.1f ms, p99 %.1f "

@@ -301,6 +301,7 @@ ClientStats client_engine::stats() const {
   s.prompts_succeeded = counters_.succeeded.load(std::memory_order_relaxed);
   s.prompts_failed = counters_.failed.load(std::memory_order_relaxed);
   s.requests_sent = counters_.requests.load(std::memory_order_relaxed);
+  s.prompts_sent = counters_.prompts_sent.load(std::memory_order_relaxed);
   s.requests_retried = counters_.retried.load(std::memory_order_relaxed);
   s.batches_split = counters_.splits.load(std::memory_order_relaxed);
   s.connects = counters_.connects.load(std::memory_order_relaxed);

@@ -27,8 +27,8 @@ namespace promptpack::detail {
 
 /// Relaxed atomics behind ClientStats.
 struct engine_counters {
-  std::atomic<std::uint64_t> submitted{0}, succeeded{0}, failed{0}, requests{0}, retried{0},
-      splits{0}, connects{0}, bytes_sent{0}, bytes_received{0}, in_flight{0};
+  std::atomic<std::uint64_t> submitted{0}, succeeded{0}, failed{0}, requests{0}, prompts_sent{0},
+      retried{0}, splits{0}, connects{0}, bytes_sent{0}, bytes_received{0}, in_flight{0};
 };
 
 class client_engine {

@@ -222,6 +222,7 @@ class connection {
     const auto started = clock::now();
     beast::get_lowest_layer(*stream_).expires_after(to_ms(config.request_timeout_s));
     counters.requests.fetch_add(1, std::memory_order_relaxed);
+    counters.prompts_sent.fetch_add(b.items.size(), std::memory_order_relaxed);
     counters.in_flight.fetch_add(1, std::memory_order_relaxed);
     auto outcome = co_await send_and_read();
     counters.in_flight.fetch_sub(1, std::memory_order_relaxed);

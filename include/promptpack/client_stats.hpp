@@ -11,6 +11,7 @@ struct ClientStats {
   std::uint64_t prompts_succeeded = 0;   ///< counter
   std::uint64_t prompts_failed = 0;      ///< counter, every error type
   std::uint64_t requests_sent = 0;       ///< counter, exchanges written to an endpoint
+  std::uint64_t prompts_sent = 0;        ///< counter, prompts in those exchanges (resends count)
   std::uint64_t requests_retried = 0;    ///< counter, exchanges that were sent again
   std::uint64_t batches_split = 0;       ///< counter, 413 splits and 4xx bisections
   std::uint64_t connects = 0;            ///< counter, TCP (and TLS) connections opened

@@ -75,6 +75,7 @@ BOOST_AUTO_TEST_CASE(summary_lists_failures_by_type) {
   stats.skipped = 4;
   promptpack::ClientStats client;
   client.requests_sent = 4;
+  client.prompts_sent = 8;
   client.requests_retried = 1;
   client.prompts_succeeded = 5;
   client.prompts_failed = 3;
