@@ -104,11 +104,14 @@ void run_job(run_flags& flags, int& exit_status) {
   const int input_fd = open_input(o.input);
   std::optional<run::resume_state> resume;
   if (o.resume) {
-    resume.emplace(run::load_resume_state(o.output));
+    resume.emplace(run::load_resume_state(o.output, o.retry_errors));
     if (!o.quiet) {
       std::cerr << "promptpack run: resuming: " << resume->records << " records already in '"
                 << o.output << "'";
       if (resume->errors) std::cerr << " (" << resume->errors << " of them errors)";
+      if (resume->dropped) {
+        std::cerr << ", dropped " << resume->dropped << " error records to run their lines again";
+      }
       if (resume->torn_bytes)
         std::cerr << ", cut a torn last record of " << resume->torn_bytes << " bytes";
       std::cerr << "\n";
@@ -173,6 +176,9 @@ void add_run_command(CLI::App& root, int& exit_status) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--resume", o.resume,
                 "continue an interrupted job: keep its records, run the rest");
+  cmd->add_flag("--retry-errors", o.retry_errors,
+                "with --resume: remove the error records of earlier runs and run those lines again")
+      ->needs("--resume");
   cmd->add_flag("--overwrite", o.overwrite, "start over even if the output already has records");
   cmd->add_flag("--ordered", o.ordered, "write records in input order (default: as they complete)");
   cmd->add_option("--shard", flags->shard, "I/N: only lines whose 0-based index mod N is I");

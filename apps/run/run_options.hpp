@@ -14,6 +14,7 @@ struct run_options {
   std::string output = "-";       ///< a file, or - for stdout
   ClientConfig client;            ///< endpoints, model, params, batching, retries, TLS
   bool resume = false;            ///< continue an interrupted job's output
+  bool retry_errors = false;      ///< with resume: drop earlier error records, rerun their lines
   bool overwrite = false;         ///< start an existing output over
   bool ordered = false;           ///< records in input order (bounded reorder buffer)
   std::uint64_t shard_index = 0;  ///< process lines whose 0-based index mod shard_count is this

@@ -560,6 +560,31 @@ BOOST_AUTO_TEST_CASE(a_fixed_line_runs_on_resume_once_its_error_record_is_delete
   BOOST_TEST(string_at(after.only("fixme"), "/output/0") == "fixed");
 }
 
+BOOST_AUTO_TEST_CASE(retry_errors_reruns_the_lines_a_dead_endpoint_failed) {
+  const auto input = numbered_prompts(300);
+  job_files files(input.jsonl());
+  const auto dead = run_promptpack(run_args(files, dead_api_base(), {"--retries", "0"}));
+  BOOST_TEST(dead.exit_code == 1, "stderr: " << dead.err);
+  BOOST_TEST(files.records().ids.size() == 300u);
+
+  running_server server(server_config());
+  const auto plain = run_promptpack(run_args(files, server.url(), {"--resume"}));
+  BOOST_TEST(plain.exit_code == 1, "plain --resume keeps the error records: " << plain.err);
+  BOOST_TEST(server.server.stats().prompts.load() == 0u);
+
+  const auto again = run_promptpack(run_args(files, server.url(), {"--resume", "--retry-errors"}));
+  BOOST_TEST(again.exit_code == 0, "stderr: " << again.err);
+  BOOST_TEST(contains(again.err, "dropped 300 error records"), again.err);
+  const auto records = files.records();
+  check_exactly_once(records, input.ids);
+  check_echoed(records, input);
+}
+
+BOOST_AUTO_TEST_CASE(retry_errors_needs_resume) {
+  job_files files(numbered_prompts(3).jsonl());
+  BOOST_TEST(run_promptpack(run_args(files, dead_api_base(), {"--retry-errors"})).exit_code == 2);
+}
+
 BOOST_AUTO_TEST_CASE(without_api_base_the_embedded_endpoint_is_used) {
   const auto input = numbered_prompts(50);
   job_files files(input.jsonl());
