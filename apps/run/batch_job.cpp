@@ -24,6 +24,9 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
+// How many groups of overridden params the job remembers before it starts over.
+constexpr std::size_t max_cached_groups = 4096;
+
 /// A request group as the job knows it: the handle, plus what OpenAI records need.
 struct group_info {
   GroupHandle handle;
@@ -69,6 +72,19 @@ struct job_block {
   std::size_t parts_used = 0;
   std::atomic<std::size_t> parts_remaining{0};
   std::vector<std::string> ordered_records;  ///< --ordered: each line's record, until emitted
+  // The groups of this block's lines (line_slot::group indexes them); part g sends group g.
+  // Copies, so the job's group cache can forget a group while a block still uses it.
+  std::vector<group_info> groups;
+  std::unordered_map<const detail::request_group*, std::uint32_t> group_slots;
+
+  /// The block-local index of `info`, added on first use.
+  std::uint32_t slot_of(const group_info& info) {
+    const auto next = static_cast<std::uint32_t>(groups.size());
+    if (next > 0 && groups.back().handle == info.handle) return next - 1;
+    auto [it, inserted] = group_slots.try_emplace(info.handle.get(), next);
+    if (inserted) groups.push_back(info);
+    return it->second;
+  }
 
   std::string_view custom_id_json(const line_slot& s) const {
     return {arena.data() + s.id_offset, s.id_size};
@@ -82,6 +98,8 @@ struct job_block {
     arena.clear();
     lines.clear();
     parts_used = 0;
+    groups.clear();
+    group_slots.clear();
   }
 };
 
@@ -89,7 +107,7 @@ class job {
  public:
   job(const run_options& options, int output_fd)
       : options_(options), client_(options.client), output_(output_fd) {
-    groups_.push_back({client_.group(), options.client.model, options.client.params.max_tokens});
+    default_group_ = {client_.group(), options.client.model, options.client.params.max_tokens};
     const std::size_t window =
         std::max<std::size_t>(2, options.client.max_pending / options.block_lines);
     for (std::size_t i = 0; i < window; ++i) free_.push_back(std::make_unique<job_block>());
@@ -98,7 +116,6 @@ class job {
   job_stats& stats() { return stats_; }
   Client& client() { return client_; }
   const run_options& options() const { return options_; }
-  const group_info& group(std::uint32_t index) const { return groups_[index]; }
 
   /// Reads every line and submits it; returns once every record is written.
   void run(line_reader& reader, resume_state* resume, std::uint64_t expected_lines);
@@ -118,19 +135,22 @@ class job {
   void fail_line(job_block* block, std::uint32_t index, const Error& error,
                  std::string& unordered_records);
   void mark_duplicates(job_block* block);
-  std::uint32_t group_of(const line_overrides& overrides);
+  /// The group of a line's overrides; valid until the next call.
+  const group_info& group_of(const line_overrides& overrides);
   void recycle(job_block* block);
 
   const run_options& options_;
   Client client_;
   output_sink output_;
   job_stats stats_;
-  std::vector<group_info> groups_;
+  group_info default_group_;
   id_counter seen_;                 // every custom_id read so far, to refuse duplicates
   bool counted_when_read_ = false;  // --resume: seen_ is updated line by line, not per block
   std::vector<std::uint64_t> hashes_;
   std::vector<std::uint32_t> previous_counts_;
-  std::unordered_map<std::string, std::uint32_t> group_index_;
+  // Groups of overridden params by line_overrides::key(). Bounded: a job with a seed per line
+  // would otherwise keep one per line.
+  std::unordered_map<std::string, group_info> group_cache_;
 
   std::mutex blocks_mutex_;
   std::condition_variable blocks_cv_;
@@ -148,7 +168,7 @@ class job {
 void block_part::on_results(std::span<const BulkResult> results) {
   job& owner = *block->owner;
   const bool ordered = owner.options().ordered;
-  const group_info& info = owner.group(group);
+  const group_info& info = block->groups[group];
   thread_local std::string records;  // per I/O thread: no allocation once warm
   records.clear();
   for (const auto& r : results) {
@@ -233,10 +253,10 @@ void job::block_done(job_block* block) {
   }
 }
 
-std::uint32_t job::group_of(const line_overrides& overrides) {
-  if (overrides.empty()) return 0;
-  const std::string key = overrides.key();
-  if (auto it = group_index_.find(key); it != group_index_.end()) return it->second;
+const group_info& job::group_of(const line_overrides& overrides) {
+  if (overrides.empty()) return default_group_;
+  std::string key = overrides.key();
+  if (auto it = group_cache_.find(key); it != group_cache_.end()) return it->second;
   SamplingParams params = options_.client.params;
   if (overrides.max_tokens) params.max_tokens = *overrides.max_tokens;
   if (overrides.temperature) params.temperature = *overrides.temperature;
@@ -252,10 +272,10 @@ std::uint32_t job::group_of(const line_overrides& overrides) {
     }
   }
   const std::string model = overrides.model.value_or(options_.client.model);
-  const auto index = static_cast<std::uint32_t>(groups_.size());
-  groups_.push_back({client_.group(model, params), model, params.max_tokens});
-  group_index_.emplace(key, index);
-  return index;
+  if (group_cache_.size() >= max_cached_groups) group_cache_.clear();
+  return group_cache_
+      .emplace(std::move(key), group_info{client_.group(model, params), model, params.max_tokens})
+      .first->second;
 }
 
 void job::add_line(job_block* block, const job_line& parsed, std::uint64_t id_hash,
@@ -314,31 +334,29 @@ void job::mark_duplicates(job_block* block) {
 void job::submit(job_block* block) {
   if (options_.ordered) block->ordered_records.resize(block->lines.size());
   mark_duplicates(block);
-  // One part per group present in the block (almost always just one).
+  // One part per group in the block (almost always just one): part g sends group g.
+  block->parts_used = block->groups.size();
+  while (block->parts.size() < block->parts_used)
+    block->parts.push_back(std::make_unique<block_part>());
+  for (std::uint32_t g = 0; g < block->parts_used; ++g) {
+    block_part& part = *block->parts[g];
+    part.block = block;
+    part.group = g;
+    part.lines.clear();
+    part.prompts.clear();
+  }
   for (std::uint32_t i = 0; i < block->lines.size(); ++i) {
     const line_slot& slot = block->lines[i];
     if (slot.failed) continue;
-    block_part* part = nullptr;
-    for (std::size_t p = 0; p < block->parts_used; ++p) {
-      if (block->parts[p]->group == slot.group) part = block->parts[p].get();
-    }
-    if (!part) {
-      if (block->parts_used == block->parts.size())
-        block->parts.push_back(std::make_unique<block_part>());
-      part = block->parts[block->parts_used++].get();
-      part->block = block;
-      part->group = slot.group;
-      part->lines.clear();
-      part->prompts.clear();
-    }
-    part->lines.push_back(i);
-    part->prompts.push_back(block->prompt(slot));
+    block_part& part = *block->parts[slot.group];
+    part.lines.push_back(i);
+    part.prompts.push_back(block->prompt(slot));
   }
   // One extra count holds the block open until every part is submitted.
   block->parts_remaining.store(block->parts_used + 1, std::memory_order_release);
   for (std::size_t p = 0; p < block->parts_used; ++p) {
     auto& part = *block->parts[p];
-    client_.submit_bulk(part.prompts, groups_[part.group].handle, part);
+    client_.submit_bulk(part.prompts, block->groups[part.group].handle, part);
   }
   if (block->parts_remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) block_done(block);
 }
@@ -380,7 +398,7 @@ void job::run(line_reader& reader, resume_state* resume, std::uint64_t expected_
     add_line(block, parsed, id_hash, line.number);
     block->lines.back().repeated = repeated;
     if (ok) {
-      block->lines.back().group = group_of(parsed.overrides);
+      block->lines.back().group = block->slot_of(group_of(parsed.overrides));
     } else {
       std::string records;
       fail_line(block, static_cast<std::uint32_t>(block->lines.size() - 1),

@@ -82,12 +82,14 @@ void scheduler::enqueue(const GroupHandle& group, std::span<const work_item> ite
       open->bytes = group->writer.fixed_bytes();
       open->opened = now;
       open->deadline = now + config_.total_timeout;
+      open_order_.push_back({group.get(), open.get(), now});
     }
     open->items.push_back(item);
     open->bytes += cost;
     if (open->items.size() >= config_.max_batch_prompts) ready_.push_back(std::move(open));
   }
   if (!open) open_.erase(group.get());
+  oldest_open();  // drops the order entries of batches that just filled up
   deferred todo;
   pump(lock, todo);
 }
@@ -214,6 +216,7 @@ void scheduler::collect_all_queued(deferred& todo, errc type) {
   delayed_.clear();
   for (auto& [group, b] : open_) todo.failures.emplace_back(std::move(b), type);
   open_.clear();
+  open_order_.clear();
 }
 
 int scheduler::pick_endpoint(clock::time_point now) const {
@@ -247,14 +250,27 @@ batch_ptr scheduler::take_batch(clock::time_point now) {
     return b;
   }
   // A partial batch goes when it has waited max_delay for company (at once when that is 0).
-  auto oldest = open_.end();
-  for (auto it = open_.begin(); it != open_.end(); ++it) {
-    if (oldest == open_.end() || it->second->opened < oldest->second->opened) oldest = it;
-  }
+  const auto oldest = oldest_open();
   if (oldest == open_.end() || oldest->second->opened + config_.max_delay > now) return nullptr;
   batch_ptr b = std::move(oldest->second);
   open_.erase(oldest);
+  open_order_.pop_front();
   return b;
+}
+
+std::unordered_map<const request_group*, batch_ptr>::iterator scheduler::oldest_open() {
+  // Entries of batches that have since filled up (or were taken) are dropped on the way, so the
+  // front is always the oldest batch still filling: O(1) amortised, however many groups.
+  while (!open_order_.empty()) {
+    const open_entry& front = open_order_.front();
+    const auto it = open_.find(front.group);
+    if (it != open_.end() && it->second.get() == front.filling &&
+        it->second->opened == front.opened) {
+      return it;
+    }
+    open_order_.pop_front();
+  }
+  return open_.end();
 }
 
 void scheduler::pump(std::unique_lock<std::mutex>& lock, deferred& todo) {
@@ -293,7 +309,9 @@ void scheduler::pump(std::unique_lock<std::mutex>& lock, deferred& todo) {
   auto wake = clock::time_point::max();
   if (pick_endpoint(now) >= 0) {
     if (!delayed_.empty()) wake = delayed_.begin()->first;
-    for (const auto& [group, b] : open_) wake = std::min(wake, b->opened + config_.max_delay);
+    if (const auto oldest = oldest_open(); oldest != open_.end()) {
+      wake = std::min(wake, oldest->second->opened + config_.max_delay);
+    }
   }
   if (!ready_.empty() || !open_.empty() || !delayed_.empty()) {
     for (const auto& e : endpoints_) {

@@ -111,6 +111,7 @@ class scheduler {
   void pump(std::unique_lock<std::mutex>& lock, deferred& todo);
   void run(deferred& todo);
   batch_ptr take_batch(clock::time_point now);
+  std::unordered_map<const request_group*, batch_ptr>::iterator oldest_open();
   batch_ptr new_batch_locked();
   int pick_endpoint(clock::time_point now) const;
   void arm_timer(clock::time_point when);
@@ -127,9 +128,17 @@ class scheduler {
 
   std::vector<endpoint_state> endpoints_;
   std::unordered_map<const request_group*, batch_ptr> open_;  // filling, one per group
-  std::deque<batch_ptr> ready_;                               // closed, waiting for a connection
-  std::multimap<clock::time_point, batch_ptr> delayed_;       // backing off
-  std::vector<batch_ptr> spare_;                              // recycled
+  // Open batches in the order they opened, so the oldest is found without a scan of open_
+  // (a job with a seed per line has as many groups as lines).
+  struct open_entry {
+    const request_group* group;
+    const batch* filling;
+    clock::time_point opened;
+  };
+  std::deque<open_entry> open_order_;
+  std::deque<batch_ptr> ready_;                          // closed, waiting for a connection
+  std::multimap<clock::time_point, batch_ptr> delayed_;  // backing off
+  std::vector<batch_ptr> spare_;                         // recycled
 
   boost::asio::steady_timer timer_;
   clock::time_point timer_at_ = clock::time_point::max();

@@ -11,6 +11,9 @@ namespace asio = boost::asio;
 
 namespace {
 
+// The group registry is swept of expired entries only once it has grown past this.
+constexpr std::size_t min_groups_before_sweep = 64;
+
 // Cool-downs double while an endpoint keeps failing, up to this: a dead endpoint is still probed
 // once a minute, so it rejoins soon after it comes back.
 constexpr std::chrono::milliseconds endpoint_cooldown_cap{60000};
@@ -154,8 +157,17 @@ GroupHandle client_engine::group(std::string_view model, const SamplingParams& p
   if (default_group_ && model == config_.model && params == config_.params) return default_group_;
   auto candidate = std::make_shared<const request_group>(std::string(model), params);
   std::lock_guard lock(groups_mutex_);
-  auto [it, inserted] = groups_.try_emplace(candidate->writer.group_key(), candidate);
-  return it->second;
+  auto& known = groups_[candidate->writer.group_key()];
+  if (auto alive = known.lock()) return alive;
+  known = candidate;
+  // Groups live as long as a caller or a queued batch holds them; the registry only lets equal
+  // params share one while they do. Expired entries are swept once the map has doubled, so a job
+  // with a seed per line keeps memory flat.
+  if (groups_.size() >= 2 * std::max(groups_after_sweep_, min_groups_before_sweep)) {
+    std::erase_if(groups_, [](const auto& entry) { return entry.second.expired(); });
+    groups_after_sweep_ = groups_.size();
+  }
+  return candidate;
 }
 
 void client_engine::submit_bulk(std::span<const std::string_view> prompts, const GroupHandle& group,

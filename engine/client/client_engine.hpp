@@ -100,8 +100,9 @@ class client_engine {
   std::vector<std::thread> threads_;
 
   std::mutex groups_mutex_;
-  std::unordered_map<std::string, GroupHandle> groups_;  // by request_writer::group_key()
-  GroupHandle default_group_;                            // the configured model and params
+  std::unordered_map<std::string, std::weak_ptr<const request_group>> groups_;  // by group_key
+  std::size_t groups_after_sweep_ = 0;  // registry size after the last sweep
+  GroupHandle default_group_;           // the configured model and params
   std::mutex shutdown_mutex_;
   bool shut_down_ = false;
 };

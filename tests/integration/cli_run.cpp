@@ -560,6 +560,26 @@ BOOST_AUTO_TEST_CASE(a_fixed_line_runs_on_resume_once_its_error_record_is_delete
   BOOST_TEST(string_at(after.only("fixme"), "/output/0") == "fixed");
 }
 
+BOOST_AUTO_TEST_CASE(a_seed_per_line_makes_a_group_per_line_and_every_line_is_answered) {
+  // Every line has its own params, so none can share a request: thousands of groups in flight
+  // at once, each line its own exchange.
+  running_server server(server_config());
+  const auto input = numbered_prompts(20000);
+  std::string text;
+  for (std::size_t i = 0; i < input.ids.size(); ++i) {
+    text += "{\"custom_id\":" + json_quoted(input.ids[i]) +
+            ",\"prompt\":" + json_quoted(input.prompts[i]) + ",\"seed\":" + std::to_string(i) +
+            "}\n";
+  }
+  job_files files(text);
+  const auto result = run_promptpack(run_args(files, server.url(), {"--connections", "16"}));
+  BOOST_TEST(result.exit_code == 0, "stderr: " << result.err);
+  const auto records = files.records();
+  check_exactly_once(records, input.ids);
+  check_echoed(records, input);
+  BOOST_TEST(server.server.stats().requests.load() == 20000u);
+}
+
 BOOST_AUTO_TEST_CASE(retry_errors_reruns_the_lines_a_dead_endpoint_failed) {
   const auto input = numbered_prompts(300);
   job_files files(input.jsonl());
