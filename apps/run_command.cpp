@@ -46,6 +46,19 @@ void parse_shard(const std::string& text, run::run_options& o) {
   }
 }
 
+// `URL` or `URL#weight=W`: a fragment is never sent, so it can carry the endpoint's weight.
+Endpoint parse_endpoint(const std::string& text) {
+  const auto mark = text.rfind("#weight=");
+  if (mark == std::string::npos) return {text, 1.0};
+  const std::string weight = text.substr(mark + 8);
+  char* end = nullptr;
+  const double value = std::strtod(weight.c_str(), &end);
+  if (weight.empty() || *end != '\0' || !(value > 0)) {
+    usage_error("--api-base '" + text + "': the weight after #weight= must be a number > 0");
+  }
+  return {text.substr(0, mark), value};
+}
+
 int open_input(const std::string& path) {
   if (path == "-") return STDIN_FILENO;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -94,7 +107,7 @@ void run_job(run_flags& flags, int& exit_status) {
                                        1);
     flags.api_bases.push_back(embedded.api_base);
   }
-  for (const auto& base : flags.api_bases) o.client.endpoints.push_back({base, 1.0});
+  for (const auto& base : flags.api_bases) o.client.endpoints.push_back(parse_endpoint(base));
 
   try {
     Client::validate(o.client);  // before the output is opened (and maybe truncated)
@@ -138,9 +151,10 @@ void add_run_command(CLI::App& root, int& exit_status) {
   cmd->add_option("-i,--input", o.input, "input JSONL file, or - for stdin")->capture_default_str();
   cmd->add_option("-o,--output", o.output, "output JSONL file, or - for stdout")
       ->capture_default_str();
-  cmd->add_option("--api-base", flags->api_bases,
-                  "endpoint URL; repeat for several endpoints sharing the load "
-                  "(default: the embedded reference endpoint)");
+  cmd->add_option(
+      "--api-base", flags->api_bases,
+      "endpoint URL, optionally URL#weight=W; repeat for several endpoints sharing the load "
+      "(default: the embedded reference endpoint)");
   cmd->add_option("--model", c.model, "model, custom/NAME (a line's \"model\" overrides it)")
       ->capture_default_str();
   cmd->add_option("--batch-size", c.max_batch_prompts, "prompts per request, at most")

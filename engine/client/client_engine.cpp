@@ -3,6 +3,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <cmath>
 #include <stdexcept>
 
 namespace promptpack::detail {
@@ -136,8 +137,16 @@ client_engine::~client_engine() {
 }
 
 void client_engine::start_connections() {
+  // Under load every connection is busy and idle ones take the next batch, so the split of
+  // traffic follows the split of connections: the heaviest endpoint gets
+  // connections_per_endpoint, the others their share by weight (at least one).
+  double heaviest = 0;
+  for (const auto& e : config_.endpoints) heaviest = std::max(heaviest, e.weight);
   for (std::size_t e = 0; e < urls_.size(); ++e) {
-    for (std::size_t i = 0; i < config_.connections_per_endpoint; ++i) {
+    const auto share = static_cast<double>(config_.connections_per_endpoint) *
+                       config_.endpoints[e].weight / heaviest;
+    const auto count = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(share)));
+    for (std::size_t i = 0; i < count; ++i) {
       auto& slot =
           *connections_.emplace_back(std::make_unique<connection_slot>(asio::make_strand(ioc_)));
       {

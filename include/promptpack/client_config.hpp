@@ -14,7 +14,8 @@ namespace promptpack {
 /// One custom endpoint. `api_base` is POSTed to exactly as given (scheme, host, port, path, query).
 struct Endpoint {
   std::string api_base;  ///< http://host[:port]/path or https://...
-  double weight = 1.0;   ///< share of the load relative to other endpoints, > 0
+  double weight = 1.0;   ///< share of the load relative to other endpoints, > 0: it sets the
+                         ///< endpoint's share of connections, and breaks ties when idle
 };
 
 struct ClientConfig {
@@ -30,7 +31,8 @@ struct ClientConfig {
                                    ///< 0: send as soon as a connection is free
 
   // Connections and bounds.
-  std::size_t connections_per_endpoint = 8;  ///< keep-alive connections per endpoint
+  std::size_t connections_per_endpoint = 8;  ///< keep-alive connections of the heaviest
+                                             ///< endpoint; lighter ones get a share by weight
   std::size_t max_pending = 1u << 16;        ///< prompts accepted but not yet completed; submitting
                                        ///< more blocks (the async form waits) until some finish
   std::size_t max_response_bytes = 256u << 20;  ///< larger response bodies are a protocol error

@@ -580,6 +580,29 @@ BOOST_AUTO_TEST_CASE(a_seed_per_line_makes_a_group_per_line_and_every_line_is_an
   BOOST_TEST(server.server.stats().requests.load() == 20000u);
 }
 
+BOOST_AUTO_TEST_CASE(a_weight_after_the_url_shifts_the_load) {
+  auto config = server_config();
+  config.latency_ms = 5;  // exchanges overlap, so load follows in-flight counts and weights
+  running_server light(config);
+  running_server heavy(config);
+  const auto input = numbered_prompts(4000);
+  job_files files(input.jsonl());
+  const auto result =
+      run_promptpack({"run", "-q", "-i", files.in, "-o", files.out, "--batch-size", "16",
+                      "--api-base", light.url(), "--api-base", heavy.url() + "#weight=4"});
+  BOOST_TEST(result.exit_code == 0, "stderr: " << result.err);
+  check_exactly_once(files.records(), input.ids);
+  const auto light_prompts = light.server.stats().prompts.load();
+  const auto heavy_prompts = heavy.server.stats().prompts.load();
+  BOOST_TEST(heavy_prompts > light_prompts,
+             "light " << light_prompts << ", heavy " << heavy_prompts);
+
+  const auto bad = run_promptpack(
+      {"run", "-i", files.in, "-o", files.out + ".2", "--api-base", light.url() + "#weight=0"});
+  BOOST_TEST(bad.exit_code == 2);
+  BOOST_TEST(contains(bad.err, "weight"), bad.err);
+}
+
 BOOST_AUTO_TEST_CASE(retry_errors_reruns_the_lines_a_dead_endpoint_failed) {
   const auto input = numbered_prompts(300);
   job_files files(input.jsonl());
