@@ -86,9 +86,16 @@ struct response_parser::impl {
   simdjson::error_code parse_output(ondemand::value value, std::uint32_t index, entry& e);
   void match(std::span<const std::string_view> prompts);
   bool match_by_text(std::span<const std::string_view> prompts);
-  void answer(std::size_t prompt, const entry& e) {
+  void answer(std::size_t prompt, const entry& e, std::size_t index) {
+    if (e.output_count == 0) {
+      if (empty_outputs_++ == 0) first_empty_output_ = index;
+      return;
+    }
     result_.answers[prompt] = {e.first_output, e.output_count, true};
   }
+  // Entries whose "output" was an empty array: how many, and the first, for the message.
+  std::size_t empty_outputs_ = 0;
+  std::size_t first_empty_output_ = 0;
 };
 
 const parsed_response& response_parser::impl::fail(std::string message) {
@@ -127,6 +134,7 @@ const parsed_response& response_parser::impl::parse(std::string& body,
   result_.answers.assign(prompts.size(), prompt_answer{});
   result_.outputs.clear();
   result_.unanswered_reason.clear();
+  empty_outputs_ = 0;
   entries_.clear();
   shape_error_ = false;
 
@@ -319,7 +327,7 @@ simdjson::error_code response_parser::impl::parse_output(ondemand::value value, 
     result_.outputs.push_back(text);
     ++e.output_count;
   }
-  if (e.output_count == 0) shape(entry_name(index) + " has an empty \"output\" array");
+  // An empty "output" answers nothing: its prompt alone fails (see answer()), not the exchange.
   return simdjson::SUCCESS;
 }
 
@@ -335,7 +343,7 @@ void response_parser::impl::match(std::span<const std::string_view> prompts) {
     }
   }
   if (positional) {
-    for (std::size_t i = 0; i < received; ++i) answer(i, entries_[i]);
+    for (std::size_t i = 0; i < received; ++i) answer(i, entries_[i], i);
   } else if (!all_echo) {
     fail("data has " + std::to_string(received) + " entries for " + std::to_string(sent) +
          " prompts and no prompt echoes to match them; the endpoint must answer each prompt once, "
@@ -347,6 +355,14 @@ void response_parser::impl::match(std::span<const std::string_view> prompts) {
   if (received < sent) {
     result_.unanswered_reason = "endpoint answered " + std::to_string(received) + " of " +
                                 std::to_string(sent) + " prompts in data; this prompt got no entry";
+  }
+  if (empty_outputs_ > 0) {
+    if (!result_.unanswered_reason.empty()) result_.unanswered_reason += ", or ";
+    result_.unanswered_reason += entry_name(static_cast<std::uint32_t>(first_empty_output_)) +
+                                 " has an empty \"output\" array";
+    if (empty_outputs_ > 1) {
+      result_.unanswered_reason += " (and " + std::to_string(empty_outputs_ - 1) + " more entries)";
+    }
   }
 }
 
@@ -373,7 +389,7 @@ bool response_parser::impl::match_by_text(std::span<const std::string_view> prom
     }
     const std::uint32_t prompt = it->second;
     it->second = next_same_text_[prompt];
-    answer(prompt, entries_[j]);
+    answer(prompt, entries_[j], j);
   }
   return true;
 }

@@ -209,6 +209,27 @@ BOOST_AUTO_TEST_CASE(short_data_answers_the_matched_prompts) {
   BOOST_TEST(empty.unanswered_reason.starts_with("endpoint answered 0 of 5"));
 }
 
+BOOST_AUTO_TEST_CASE(an_empty_output_fails_only_its_own_prompt) {
+  const prompt_list prompts{"p0", "p1", "p2"};
+  const auto& result =
+      parse(ok_body({entry("p0", {"a"}), entry("p1", {}), entry("p2", {"c"})}), prompts);
+  BOOST_TEST_REQUIRE(result.status == response_status::ok);
+  BOOST_TEST(outputs_of(result, 0) == strings{"a"});
+  BOOST_TEST(!result.answers[1].answered);
+  BOOST_TEST(outputs_of(result, 2) == strings{"c"});
+  BOOST_TEST(result.unanswered_reason == R"(data[1] has an empty "output" array)");
+
+  // Matched by text, and together with a short "data": both reasons are given.
+  const auto& mixed = parse(ok_body({entry("p2", {}), entry("p0", {"a"})}), prompts);
+  BOOST_TEST_REQUIRE(mixed.status == response_status::ok);
+  BOOST_TEST(outputs_of(mixed, 0) == strings{"a"});
+  BOOST_TEST(!mixed.answers[1].answered);
+  BOOST_TEST(!mixed.answers[2].answered);
+  BOOST_TEST(mixed.unanswered_reason ==
+             "endpoint answered 2 of 3 prompts in data; this prompt got no entry, or data[0] has "
+             R"(an empty "output" array)");
+}
+
 BOOST_AUTO_TEST_CASE(long_data_without_echoes_is_a_protocol_error) {
   check_protocol_error(*this, ok_body({entry("", {"a"}), entry("", {"b"}), entry("", {"c"})}),
                        prompt_list{"p", "q"}, "data has 3 entries for 2 prompts");
@@ -250,7 +271,6 @@ BOOST_AUTO_TEST_CASE(wrong_shapes_are_protocol_errors) {
   check_protocol_error(*this, R"({"data":[5]})", p, "data[0] is a number, not an object");
   check_protocol_error(*this, R"({"data":[{"output":["a"]},{"prompt":"p"}]})", p,
                        R"(data[1] has no "output")");
-  check_protocol_error(*this, R"({"data":[{"output":[]}]})", p, R"(data[0] has an empty "output")");
   check_protocol_error(*this, R"({"data":[{"output":null}]})", p, "data[0].output is null");
   check_protocol_error(*this, R"({"data":[{"output":["a",7]}]})", p,
                        "data[0].output[1] is a number");
