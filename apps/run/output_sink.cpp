@@ -20,9 +20,4 @@ void output_sink::write(std::string_view records) {
   }
 }
 
-void output_sink::sync() {
-  std::lock_guard lock(mutex_);
-  ::fsync(fd_);  // a pipe or terminal cannot be synced; that is fine
-}
-
 }  // namespace promptpack::run

@@ -15,7 +15,6 @@ class output_sink {
 
   /// Writes whole records. Throws std::system_error on a write failure (disk full, closed pipe).
   void write(std::string_view records);
-  void sync();
 
  private:
   int fd_;
