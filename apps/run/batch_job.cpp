@@ -75,13 +75,13 @@ struct job_block {
   // The groups of this block's lines (line_slot::group indexes them); part g sends group g.
   // Copies, so the job's group cache can forget a group while a block still uses it.
   std::vector<group_info> groups;
-  std::unordered_map<const detail::request_group*, std::uint32_t> group_slots;
+  std::unordered_map<GroupHandle, std::uint32_t> group_slots;
 
   /// The block-local index of `info`, added on first use.
   std::uint32_t slot_of(const group_info& info) {
     const auto next = static_cast<std::uint32_t>(groups.size());
     if (next > 0 && groups.back().handle == info.handle) return next - 1;
-    auto [it, inserted] = group_slots.try_emplace(info.handle.get(), next);
+    auto [it, inserted] = group_slots.try_emplace(info.handle, next);
     if (inserted) groups.push_back(info);
     return it->second;
   }

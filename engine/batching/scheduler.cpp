@@ -1,6 +1,8 @@
 // The batcher and dispatcher: one lock, batch-level work only, hand-offs outside the lock.
 #include "batching/scheduler.hpp"
 
+#include "retry/retry_policy.hpp"
+
 #include <boost/asio/append.hpp>
 #include <boost/asio/post.hpp>
 
@@ -15,61 +17,40 @@ constexpr std::size_t per_prompt_overhead_bytes = 4;
 
 scheduler::scheduler(asio::any_io_executor timer_executor, scheduler_config config,
                      std::vector<double> endpoint_weights, batch_failure_handler on_failure)
-    : config_(config), on_failure_(std::move(on_failure)), timer_(timer_executor) {
-  for (double weight : endpoint_weights) {
-    endpoints_.push_back(endpoint_state{.weight = weight > 0 ? weight : 1.0,
-                                        .batch_limit = config_.max_batch_prompts,
-                                        .health = endpoint_health(config_.health),
-                                        .idle = {}});
-  }
-}
+    : config_(config),
+      on_failure_(std::move(on_failure)),
+      admission_(config.max_pending),
+      endpoints_(endpoint_weights,
+                 [&] {
+                   auto limits = config.endpoints;
+                   limits.max_batch_prompts = config.max_batch_prompts;
+                   return limits;
+                 }()),
+      idle_(endpoint_weights.size()),
+      timer_(timer_executor) {}
 
 bool scheduler::acquire(std::size_t count) {
   std::unique_lock lock(mutex_);
-  // A request larger than the whole window is let in alone, rather than never.
-  room_cv_.wait(lock, [&] {
-    return closed_ || (waiting_admissions_.empty() &&
-                       (pending_ + count <= config_.max_pending || pending_ == 0));
-  });
-  if (closed_) return false;
-  pending_ += count;
-  return true;
+  return admission_.acquire(lock, count);
 }
 
-void scheduler::acquire_async(std::size_t count, std::function<void(bool)> admit) {
+void scheduler::acquire_async(std::size_t count, admission::admit_handler admit) {
   std::unique_lock lock(mutex_);
-  if (closed_) {
-    lock.unlock();
-    admit(false);
-    return;
-  }
-  if (waiting_admissions_.empty() && (pending_ + count <= config_.max_pending || pending_ == 0)) {
-    pending_ += count;
-    lock.unlock();
-    admit(true);
-    return;
-  }
-  waiting_admissions_.emplace_back(count, std::move(admit));
+  const auto verdict = admission_.acquire_async(count, admit);
+  lock.unlock();
+  if (verdict != admission::verdict::waiting) admit(verdict == admission::verdict::admitted);
 }
 
-void scheduler::release(std::size_t count) {
+void scheduler::release(std::size_t count, clock::time_point now) {
   std::unique_lock lock(mutex_);
-  pending_ -= count;
   deferred todo;
-  while (!waiting_admissions_.empty() &&
-         (pending_ + waiting_admissions_.front().first <= config_.max_pending || pending_ == 0)) {
-    pending_ += waiting_admissions_.front().first;
-    todo.admissions.push_back(std::move(waiting_admissions_.front().second));
-    waiting_admissions_.pop_front();
-  }
-  room_cv_.notify_all();
-  if (pending_ == 0) idle_cv_.notify_all();
-  pump(lock, todo);
+  admission_.release(count, todo.admitted);
+  pump(lock, todo, now);
 }
 
-void scheduler::enqueue(const GroupHandle& group, std::span<const work_item> items) {
+void scheduler::enqueue(const group_ptr& group, std::span<const work_item> items,
+                        clock::time_point now) {
   std::unique_lock lock(mutex_);
-  const auto now = clock::now();
   batch_ptr& open = open_[group.get()];
   for (const auto& item : items) {
     const std::size_t cost = item.prompt.size() + per_prompt_overhead_bytes;
@@ -91,71 +72,81 @@ void scheduler::enqueue(const GroupHandle& group, std::span<const work_item> ite
   if (!open) open_.erase(group.get());
   oldest_open();  // drops the order entries of batches that just filled up
   deferred todo;
-  pump(lock, todo);
+  pump(lock, todo, now);
 }
 
-void scheduler::park(std::size_t endpoint, next_batch_handler handler) {
+void scheduler::park(std::size_t endpoint, next_batch_handler handler, clock::time_point now) {
   std::unique_lock lock(mutex_);
-  endpoints_[endpoint].idle.push_back(std::move(handler));
+  idle_[endpoint].push_back(std::move(handler));
   deferred todo;
-  pump(lock, todo);
+  pump(lock, todo, now);
 }
 
-void scheduler::exchange_done(std::size_t endpoint, const exchange_outcome& outcome) {
+void scheduler::exchange_done(std::size_t endpoint, const exchange_outcome& outcome,
+                              clock::time_point now) {
   std::lock_guard lock(mutex_);
-  auto& e = endpoints_[endpoint];
-  --e.in_flight;
-  const auto now = clock::now();
+  endpoints_.exchange_ended(endpoint);
+  auto& health = endpoints_.health(endpoint);
   switch (outcome.result) {
     case exchange_result::ok:
-      e.health.on_success();
+      health.on_success();
+      endpoints_.answered(endpoint);
       break;
     case exchange_result::connect_failed:
-      e.health.on_unreachable(now);
+      health.on_unreachable(now);
       break;
     case exchange_result::timeout:
     case exchange_result::connection_lost:
     case exchange_result::endpoint_message:
-      e.health.on_failure(now);
+      health.on_failure(now);
       break;
     case exchange_result::http_status:
-      if (outcome.status >= 500) e.health.on_failure(now);
+      if (retry_policy::is_rate_limit(outcome)) endpoints_.rate_limited();
+      // A rate limit says the endpoint is alive and busy: it pauses, it does not cool down.
+      if (outcome.status >= 500 && outcome.status != 503) health.on_failure(now);
+      if (outcome.status == 503 && !outcome.retry_after) health.on_failure(now);
       break;
-    case exchange_result::stale_connection:
     case exchange_result::tls_failed:
+    case exchange_result::framing:
     case exchange_result::bad_body:
       break;  // says nothing about the endpoint's load or life
   }
 }
 
-bool scheduler::another_endpoint_available(std::size_t endpoint) const {
+bool scheduler::another_endpoint_available(std::size_t endpoint, clock::time_point now) const {
   std::lock_guard lock(mutex_);
-  const auto now = clock::now();
-  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
-    if (i != endpoint && endpoints_[i].health.available(now)) return true;
-  }
-  return false;
+  return endpoints_.another_available(endpoint, now);
 }
 
-void scheduler::resend(batch_ptr b) {
+void scheduler::resend(batch_ptr b, clock::time_point now) {
   std::unique_lock lock(mutex_);
   ready_.push_front(std::move(b));
   deferred todo;
-  pump(lock, todo);
+  pump(lock, todo, now);
 }
 
-void scheduler::retry_later(batch_ptr b, std::chrono::milliseconds delay) {
+void scheduler::retry_later(batch_ptr b, clock::time_point when, clock::time_point now) {
   std::unique_lock lock(mutex_);
-  b->not_before = clock::now() + delay;
-  delayed_.emplace(b->not_before, std::move(b));
+  b->not_before = when;
+  delayed_.emplace(when, std::move(b));
   deferred todo;
-  pump(lock, todo);
+  pump(lock, todo, now);
+}
+
+void scheduler::pause_endpoint(std::size_t endpoint, clock::time_point until,
+                               clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  endpoints_.pause(endpoint, until, now);
+}
+
+void scheduler::endpoint_refused(std::size_t endpoint, const std::string& why) {
+  std::lock_guard lock(mutex_);
+  endpoints_.refused(endpoint, why);
 }
 
 void scheduler::lower_batch_limit(std::size_t endpoint, std::size_t limit) {
   std::lock_guard lock(mutex_);
-  auto& e = endpoints_[endpoint];
-  e.batch_limit = std::max<std::size_t>(1, std::min(e.batch_limit, limit));
+  endpoints_.lower_batch_limit(endpoint, limit);
 }
 
 batch_ptr scheduler::make_batch() {
@@ -176,26 +167,25 @@ void scheduler::recycle(batch_ptr b) {
   spare_.push_back(std::move(b));
 }
 
-void scheduler::close(bool cancel) {
+void scheduler::close(bool cancel, clock::time_point now) {
   std::unique_lock lock(mutex_);
-  closed_ = true;
   deferred todo;
-  todo.admitted = false;
-  for (auto& waiting : waiting_admissions_) todo.admissions.push_back(std::move(waiting.second));
-  waiting_admissions_.clear();
-  room_cv_.notify_all();
-  if (cancel) collect_all_queued(todo, errc::cancelled);
-  pump(lock, todo);
+  admission_.close(todo.refused);
+  if (cancel) {
+    collect_all_queued(
+        todo, exchange_outcome{.detail = "the client shut down before the prompt was sent"});
+  }
+  pump(lock, todo, now);
 }
 
 void scheduler::wait_idle() {
   std::unique_lock lock(mutex_);
-  idle_cv_.wait(lock, [&] { return pending_ == 0; });
+  admission_.wait_idle(lock);
 }
 
 bool scheduler::closed() const {
   std::lock_guard lock(mutex_);
-  return closed_;
+  return admission_.closed();
 }
 
 void scheduler::cancel_timer() {
@@ -206,37 +196,30 @@ void scheduler::cancel_timer() {
 
 std::uint64_t scheduler::pending() const {
   std::lock_guard lock(mutex_);
-  return pending_;
+  return admission_.pending();
 }
 
-void scheduler::collect_all_queued(deferred& todo, errc type) {
-  for (auto& b : ready_) todo.failures.emplace_back(std::move(b), type);
+std::pair<clock::duration, std::uint64_t> scheduler::rate_limits() const {
+  std::lock_guard lock(mutex_);
+  return {endpoints_.rate_limit_wait(), endpoints_.rate_limited_answers()};
+}
+
+void scheduler::collect_all_queued(deferred& todo, const exchange_outcome& why) {
+  for (auto& b : ready_) todo.failures.emplace_back(std::move(b), why);
   ready_.clear();
-  for (auto& [when, b] : delayed_) todo.failures.emplace_back(std::move(b), type);
+  for (auto& [when, b] : delayed_) todo.failures.emplace_back(std::move(b), why);
   delayed_.clear();
-  for (auto& [group, b] : open_) todo.failures.emplace_back(std::move(b), type);
+  for (auto& [group, b] : open_) todo.failures.emplace_back(std::move(b), why);
   open_.clear();
   open_order_.clear();
 }
 
-int scheduler::pick_endpoint(clock::time_point now) const {
-  // Least loaded by weight among healthy endpoints with an idle connection. Cooling endpoints
-  // are used only when no endpoint at all is healthy: a cool-down moves traffic elsewhere, it
-  // never strands it.
-  bool any_healthy = false;
-  for (const auto& e : endpoints_) any_healthy = any_healthy || e.health.available(now);
-  int best = -1;
-  double best_load = 0;
-  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
-    const auto& e = endpoints_[i];
-    if (e.idle.empty() || (any_healthy && !e.health.available(now))) continue;
-    const double load = static_cast<double>(e.in_flight + 1) / e.weight;
-    if (best < 0 || load < best_load) {
-      best = static_cast<int>(i);
-      best_load = load;
-    }
-  }
-  return best;
+bool scheduler::has_work() const {
+  return !ready_.empty() || !open_.empty() || !delayed_.empty();
+}
+
+int scheduler::pick_endpoint(clock::time_point now) {
+  return endpoints_.pick(now, [this](std::size_t e) { return !idle_[e].empty(); });
 }
 
 batch_ptr scheduler::take_batch(clock::time_point now) {
@@ -273,39 +256,45 @@ std::unordered_map<const request_group*, batch_ptr>::iterator scheduler::oldest_
   return open_.end();
 }
 
-void scheduler::pump(std::unique_lock<std::mutex>& lock, deferred& todo) {
-  const auto now = clock::now();
+void scheduler::pump(std::unique_lock<std::mutex>& lock, deferred& todo, clock::time_point now) {
+  // Every endpoint has refused repeatedly (a wrong key or URL): sending more would only repeat
+  // the answer, so what is queued fails now, with that answer.
+  if (endpoints_.all_refusing() && has_work()) {
+    collect_all_queued(
+        todo, exchange_outcome{.result = exchange_result::http_status,
+                               .detail = endpoints_.refusal_reason() +
+                                         "; every endpoint answered this repeatedly, so nothing "
+                                         "more was sent: check the API key and the URL"});
+  }
   for (;;) {
     const int e = pick_endpoint(now);
     if (e < 0) break;
     batch_ptr b = take_batch(now);
     if (!b) break;
     if (b->deadline <= now) {
-      todo.failures.emplace_back(std::move(b), errc::timeout);
+      todo.failures.emplace_back(
+          std::move(b),
+          exchange_outcome{.result = exchange_result::timeout,
+                           .detail = "no endpoint could take the prompt within its total "
+                                     "timeout; raise --total-timeout or add endpoints"});
       continue;
     }
-    auto& endpoint = endpoints_[static_cast<std::size_t>(e)];
-    if (b->items.size() > endpoint.batch_limit) {  // this endpoint answered 413 to larger ones
+    const auto endpoint = static_cast<std::size_t>(e);
+    const std::size_t limit = endpoints_.batch_limit(endpoint);
+    if (b->items.size() > limit) {  // this endpoint answered 413 to larger ones
       batch_ptr rest = new_batch_locked();
-      rest->group = b->group;
-      rest->budget = b->budget;
-      rest->opened = b->opened;
-      rest->deadline = b->deadline;
-      rest->items.assign(b->items.begin() + static_cast<std::ptrdiff_t>(endpoint.batch_limit),
-                         b->items.end());
-      b->items.resize(endpoint.batch_limit);
-      rest->bytes = b->bytes;  // an over-estimate is harmless: it only caps future merging
+      split_off(*b, limit, *rest);
       ready_.push_front(std::move(rest));
     }
-    ++endpoint.in_flight;
-    todo.handoffs.emplace_back(std::move(endpoint.idle.back()), std::move(b));
-    endpoint.idle.pop_back();
+    endpoints_.dispatched(endpoint, b->items.size(), now);
+    todo.handoffs.emplace_back(std::move(idle_[endpoint].back()), std::move(b));
+    idle_[endpoint].pop_back();
   }
 
   // Wake up again for the earliest of: a backoff ending or a partial batch's max_delay, while a
-  // connection could take it; a cool-down ending while work waits. With no usable connection,
-  // work that is due must not arm the timer (it would fire at once, forever): the next
-  // connection to park pumps again.
+  // connection could take it; a pause, throttle or cool-down ending while work waits. With no
+  // usable connection, work that is due must not arm the timer (it would fire at once,
+  // forever): the next connection to park pumps again.
   auto wake = clock::time_point::max();
   if (pick_endpoint(now) >= 0) {
     if (!delayed_.empty()) wake = delayed_.begin()->first;
@@ -313,20 +302,18 @@ void scheduler::pump(std::unique_lock<std::mutex>& lock, deferred& todo) {
       wake = std::min(wake, oldest->second->opened + config_.max_delay);
     }
   }
-  if (!ready_.empty() || !open_.empty() || !delayed_.empty()) {
-    for (const auto& e : endpoints_) {
-      if (!e.idle.empty() && !e.health.available(now))
-        wake = std::min(wake, e.health.cooling_until());
-    }
+  if (has_work()) {
+    wake = std::min(
+        wake, endpoints_.next_change(now, [this](std::size_t i) { return !idle_[i].empty(); }));
   }
   if (wake != clock::time_point::max())
     arm_timer(std::max(wake, now + std::chrono::microseconds(1)));
 
   // Closed and drained: every parked connection is told to end.
-  if (closed_ && pending_ == 0) {
-    for (auto& e : endpoints_) {
-      for (auto& h : e.idle) todo.handoffs.emplace_back(std::move(h), nullptr);
-      e.idle.clear();
+  if (admission_.closed() && admission_.pending() == 0) {
+    for (auto& parked : idle_) {
+      for (auto& h : parked) todo.handoffs.emplace_back(std::move(h), nullptr);
+      parked.clear();
     }
   }
   lock.unlock();
@@ -334,13 +321,12 @@ void scheduler::pump(std::unique_lock<std::mutex>& lock, deferred& todo) {
 }
 
 void scheduler::run(deferred& todo) {
-  for (auto& admit : todo.admissions) admit(todo.admitted);
-  for (auto& [b, type] : todo.failures) {
-    exchange_outcome why;
-    why.result = type == errc::timeout ? exchange_result::timeout : exchange_result::ok;
-    why.detail = type == errc::timeout
-                     ? "no endpoint could take the prompt within its total timeout"
-                     : "the client shut down before the prompt was sent";
+  for (auto& admit : todo.admitted) admit(true);
+  for (auto& admit : todo.refused) admit(false);
+  for (auto& [b, why] : todo.failures) {
+    const errc type = why.result == exchange_result::timeout       ? errc::timeout
+                      : why.result == exchange_result::http_status ? errc::http_status
+                                                                   : errc::cancelled;
     on_failure_(std::move(b), why, type);
   }
   // Each connection resumes on its own executor (its strand), never inside this call.
@@ -358,7 +344,7 @@ void scheduler::arm_timer(clock::time_point when) {
     std::unique_lock lock(mutex_);
     timer_at_ = clock::time_point::max();
     deferred todo;
-    pump(lock, todo);
+    pump(lock, todo, clock::now());
   });
 }
 

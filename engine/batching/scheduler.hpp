@@ -1,8 +1,9 @@
 // Forms batches from queued prompts and hands them to idle connections, by weight and health.
 #pragma once
 
+#include "batching/admission.hpp"
+#include "batching/endpoint_table.hpp"
 #include "batching/work.hpp"
-#include "retry/endpoint_health.hpp"
 #include "retry/exchange_outcome.hpp"
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <map>
@@ -26,14 +26,15 @@ struct scheduler_config {
   std::chrono::microseconds max_delay{0};
   std::size_t max_pending = 1u << 16;
   std::chrono::milliseconds total_timeout{3600000};
-  health_config health;
+  endpoint_limits endpoints;
 };
 
 /// Batches that the scheduler gives up on (nowhere to send them, or shut down), with the reason.
 using batch_failure_handler = std::function<void(batch_ptr, const exchange_outcome&, errc)>;
 
 /// All methods are thread-safe: one mutex guards the queues (held for a few hundred ns per batch
-/// or per submit call, never per prompt, and never across I/O or user callbacks).
+/// or per submit call, never per prompt, and never across I/O or user callbacks). Methods that
+/// depend on time take it as `now`, so tests drive the clock; only the wake-up timer reads it.
 class scheduler {
  public:
   using next_batch_handler = boost::asio::any_completion_handler<void(batch_ptr)>;
@@ -46,13 +47,13 @@ class scheduler {
   bool acquire(std::size_t count);
   /// Runs `admit` (on the caller's thread, or later on the thread that frees room) once `count`
   /// prompts fit, or with false once closed.
-  void acquire_async(std::size_t count, std::function<void(bool admitted)> admit);
+  void acquire_async(std::size_t count, admission::admit_handler admit);
   /// Prompts completed: frees room.
-  void release(std::size_t count);
+  void release(std::size_t count, clock::time_point now);
 
   // --- the prompt side ---
   /// Queues prompts of one group. Their room must have been acquired.
-  void enqueue(const GroupHandle& group, std::span<const work_item> items);
+  void enqueue(const group_ptr& group, std::span<const work_item> items, clock::time_point now);
 
   // --- the connection side ---
   /// Completes with the next batch for a connection of `endpoint`, or nullptr when the
@@ -60,17 +61,25 @@ class scheduler {
   template <class Token>
   auto async_next_batch(std::size_t endpoint, Token&& token) {
     return boost::asio::async_initiate<Token, void(batch_ptr)>(
-        [this, endpoint](auto handler) { park(endpoint, next_batch_handler(std::move(handler))); },
+        [this, endpoint](auto handler) {
+          park(endpoint, next_batch_handler(std::move(handler)), clock::now());
+        },
         token);
   }
+  /// Parks an idle connection of `endpoint` (what async_next_batch does, with the time given).
+  void park(std::size_t endpoint, next_batch_handler handler, clock::time_point now);
   /// The exchange of a batch taken by `endpoint` ended; `outcome` updates the endpoint's health.
-  void exchange_done(std::size_t endpoint, const exchange_outcome& outcome);
-  /// True when an endpoint other than `endpoint` is healthy (not cooling down).
-  bool another_endpoint_available(std::size_t endpoint) const;
+  void exchange_done(std::size_t endpoint, const exchange_outcome& outcome, clock::time_point now);
+  /// True when an endpoint other than `endpoint` is healthy (not cooling, paused or refusing).
+  bool another_endpoint_available(std::size_t endpoint, clock::time_point now) const;
   /// Sends `b` again as soon as a connection is free (ahead of new work).
-  void resend(batch_ptr b);
-  /// Sends `b` again after `delay`.
-  void retry_later(batch_ptr b, std::chrono::milliseconds delay);
+  void resend(batch_ptr b, clock::time_point now);
+  /// Sends `b` again at `when`.
+  void retry_later(batch_ptr b, clock::time_point when, clock::time_point now);
+  /// A rate limit from `endpoint`: it gets no batch before `until`; others take its load.
+  void pause_endpoint(std::size_t endpoint, clock::time_point until, clock::time_point now);
+  /// A 401/403/404/405/407 from `endpoint` (`why` says what it answered).
+  void endpoint_refused(std::size_t endpoint, const std::string& why);
   /// A 413 from `endpoint`: its batches are capped at `limit` prompts from now on.
   void lower_batch_limit(std::size_t endpoint, std::size_t limit);
   /// A cleared batch for reuse (keeps its vector's capacity).
@@ -80,53 +89,44 @@ class scheduler {
   // --- shutdown ---
   /// Accepts no more prompts. With `cancel`, hands every queued batch to the failure handler.
   /// Idle connections are released once nothing is pending.
-  void close(bool cancel);
+  void close(bool cancel, clock::time_point now);
   /// Blocks until every accepted prompt has been released.
   void wait_idle();
   bool closed() const;
   /// Cancels the wake-up timer, so that the I/O threads can run out of work once closed.
   void cancel_timer();
   std::uint64_t pending() const;
+  /// Time endpoints spent paused by rate limits, and how many rate-limit answers came.
+  std::pair<clock::duration, std::uint64_t> rate_limits() const;
 
  private:
-  struct endpoint_state {
-    double weight = 1;
-    std::size_t in_flight = 0;
-    std::size_t batch_limit = 0;
-    endpoint_health health;
-    std::vector<next_batch_handler> idle;
-  };
-
   // Work decided under the lock and carried out after it is released (user code and handlers
   // never run under the lock).
   struct deferred {
     std::vector<std::pair<next_batch_handler, batch_ptr>> handoffs;
-    std::vector<std::pair<batch_ptr, errc>> failures;
-    std::vector<std::function<void(bool)>> admissions;
-    bool admitted = true;
+    std::vector<std::pair<batch_ptr, exchange_outcome>> failures;
+    std::vector<admission::admit_handler> admitted;
+    std::vector<admission::admit_handler> refused;
   };
 
-  void park(std::size_t endpoint, next_batch_handler handler);
   // Matches queued batches with idle connections, then releases the lock and runs `todo`.
-  void pump(std::unique_lock<std::mutex>& lock, deferred& todo);
+  void pump(std::unique_lock<std::mutex>& lock, deferred& todo, clock::time_point now);
   void run(deferred& todo);
   batch_ptr take_batch(clock::time_point now);
   std::unordered_map<const request_group*, batch_ptr>::iterator oldest_open();
   batch_ptr new_batch_locked();
-  int pick_endpoint(clock::time_point now) const;
+  int pick_endpoint(clock::time_point now);
   void arm_timer(clock::time_point when);
-  void collect_all_queued(deferred& todo, errc type);
+  void collect_all_queued(deferred& todo, const exchange_outcome& why);
+  bool has_work() const;
 
   scheduler_config config_;
   batch_failure_handler on_failure_;
   mutable std::mutex mutex_;
-  std::condition_variable room_cv_;
-  std::condition_variable idle_cv_;
-  std::size_t pending_ = 0;
-  bool closed_ = false;
-  std::deque<std::pair<std::size_t, std::function<void(bool)>>> waiting_admissions_;
+  admission admission_;
+  endpoint_table endpoints_;
+  std::vector<std::vector<next_batch_handler>> idle_;  // parked connections, per endpoint
 
-  std::vector<endpoint_state> endpoints_;
   std::unordered_map<const request_group*, batch_ptr> open_;  // filling, one per group
   // Open batches in the order they opened, so the oldest is found without a scan of open_
   // (a job with a seed per line has as many groups as lines).

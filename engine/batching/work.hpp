@@ -25,6 +25,9 @@ struct request_group {
   SamplingParams params;
 };
 
+/// Shared by the batches of a group; the public GroupHandle wraps one.
+using group_ptr = std::shared_ptr<const request_group>;
+
 /// One submit call: where its results go, and how many are still to come.
 struct submission {
   submission(BulkSink& s, std::size_t count) : sink(&s), remaining(count) {}
@@ -43,7 +46,7 @@ using clock = std::chrono::steady_clock;
 
 /// Prompts of one group that travel in one request, and their shared history.
 struct batch {
-  GroupHandle group;
+  group_ptr group;
   std::vector<work_item> items;
   std::size_t bytes = 0;           ///< estimated request body size
   attempt_budget budget;           ///< exchanges so far
@@ -60,5 +63,17 @@ struct batch {
 };
 
 using batch_ptr = std::unique_ptr<batch>;
+
+/// Moves the items of `from` past the first `keep` into `into`, which takes `from`'s group and
+/// history too: the two halves of a split, or a batch cut down to an endpoint's limit.
+inline void split_off(batch& from, std::size_t keep, batch& into) {
+  into.group = from.group;
+  into.budget = from.budget;
+  into.opened = from.opened;
+  into.deadline = from.deadline;
+  into.bytes = from.bytes;  // an over-estimate is harmless: it only caps future merging
+  into.items.assign(from.items.begin() + static_cast<std::ptrdiff_t>(keep), from.items.end());
+  from.items.resize(keep);
+}
 
 }  // namespace promptpack::detail

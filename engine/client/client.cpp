@@ -3,8 +3,14 @@
 
 #include "client/client_engine.hpp"
 
-#include <boost/asio/append.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
+
+#include <atomic>
+#include <stdexcept>
 
 namespace promptpack {
 
@@ -19,6 +25,8 @@ Completion to_completion(const BulkResult& result) {
 }
 
 namespace {
+
+namespace asio = boost::asio;
 
 // One prompt, one promise. Owns the prompt's bytes; deletes itself when complete.
 class promise_sink final : public BulkSink {
@@ -41,28 +49,84 @@ class promise_sink final : public BulkSink {
   std::promise<Completion> promise_;
 };
 
-// One prompt, one completion handler, invoked on the handler's own executor.
-class handler_sink final : public BulkSink {
+// One prompt's asynchronous operation. Owned by two parties, the engine (until on_complete) and
+// the handler (until it has run); the last to let go deletes it. Whichever comes first, the
+// result or a cancellation, claims the handler; the other is dropped.
+class async_operation final : public BulkSink {
  public:
-  handler_sink(std::string prompt, boost::asio::any_completion_handler<void(Completion)> handler,
-               boost::asio::any_io_executor fallback)
-      : prompt_(std::move(prompt)), handler_(std::move(handler)), fallback_(std::move(fallback)) {}
+  using handler_type = asio::any_completion_handler<void(boost::system::error_code, Completion)>;
+
+  // `work` is the handler's executor, tracked: it counts as outstanding work until the handler
+  // has run, so the caller's io_context does not run out of work while the prompt is in flight.
+  async_operation(std::string prompt, handler_type handler, asio::any_io_executor fallback,
+                  asio::any_io_executor work)
+      : prompt_(std::move(prompt)),
+        handler_(std::move(handler)),
+        fallback_(std::move(fallback)),
+        work_(std::move(work)) {
+    auto slot = asio::get_associated_cancellation_slot(handler_);
+    if (slot.is_connected()) {
+      slot.template emplace<cancel_handler>(this);
+      // The slot's handler refers to this operation: it holds a share until the slot is cleared.
+      refs_.fetch_add(1, std::memory_order_relaxed);
+      slot_connected_ = true;
+    }
+  }
   std::string_view prompt() const { return prompt_; }
 
   void on_results(std::span<const BulkResult> results) override {
     result_ = to_completion(results[0]);
   }
   void on_complete() override {
-    // Runs on the handler's associated executor; the client's threads when it has none.
-    boost::asio::post(fallback_, boost::asio::append(std::move(handler_), std::move(result_)));
-    delete this;
+    boost::system::error_code ec;
+    if (result_.error) ec = make_error_code(result_.error->type);
+    finish(ec, std::move(result_));
+    release();
   }
 
  private:
+  struct cancel_handler {
+    async_operation* op;
+    void operator()(asio::cancellation_type type) const {
+      if (type == asio::cancellation_type::none) return;
+      Completion cancelled;
+      cancelled.error = Error{.type = errc::cancelled,
+                              .message = "the caller cancelled the operation",
+                              .http_status = 0,
+                              .attempts = 0};
+      op->finish(asio::error::operation_aborted, std::move(cancelled));
+    }
+  };
+
+  // Claims the handler (once) and runs it on its executor, outside of the caller's stack.
+  void finish(boost::system::error_code ec, Completion result) {
+    if (claimed_.exchange(true, std::memory_order_acq_rel)) return;
+    auto run_handler = [this, ec, result = std::move(result)]() mutable {
+      auto handler = std::move(handler_);
+      work_ = {};
+      if (slot_connected_) {
+        // Cleared on the handler's executor, where the slot is also emitted.
+        asio::get_associated_cancellation_slot(handler).clear();
+        release();
+      }
+      release();
+      std::move(handler)(ec, std::move(result));
+    };
+    asio::post(fallback_, asio::bind_executor(work_, std::move(run_handler)));
+  }
+
+  void release() {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
   std::string prompt_;
-  boost::asio::any_completion_handler<void(Completion)> handler_;
-  boost::asio::any_io_executor fallback_;
+  handler_type handler_;
+  asio::any_io_executor fallback_;  // the client's executor
+  asio::any_io_executor work_;      // the handler's, tracked: keeps its loop running
   Completion result_;
+  std::atomic<int> refs_{2};  // the engine and the handler
+  std::atomic<bool> claimed_{false};
+  bool slot_connected_ = false;
 };
 
 // A whole span, one promise of every result in input order.
@@ -88,9 +152,26 @@ class vector_sink final : public BulkSink {
 }  // namespace
 
 Client::Client(ClientConfig config)
-    : engine_(std::make_unique<detail::client_engine>(std::move(config))) {}
+    : engine_(std::make_shared<detail::client_engine>(std::move(config), std::nullopt)) {
+  engine_->start();
+}
 
-Client::~Client() = default;
+Client::Client(executor_type executor, ClientConfig config)
+    : engine_(std::make_shared<detail::client_engine>(std::move(config), std::move(executor))) {
+  engine_->start();
+}
+
+Client::~Client() {
+  if (engine_->owns_threads()) {
+    engine_->stop_threads();
+  } else {
+    engine_->async_shutdown(ShutdownMode::cancel, [](boost::system::error_code) {});
+  }
+}
+
+Client::executor_type Client::get_executor() const noexcept {
+  return engine_->executor();
+}
 
 void Client::validate(const ClientConfig& config) {
   detail::client_engine::validate(config);
@@ -146,12 +227,22 @@ Completion Client::complete(std::string prompt, const SamplingParams& params) {
 }
 
 void Client::start_async(std::string prompt, const SamplingParams& params,
-                         boost::asio::any_completion_handler<void(Completion)> handler) {
-  auto* sink = new handler_sink(std::move(prompt), std::move(handler), engine_->executor());
-  engine_->submit_owned_async(sink->prompt(), group(params), *sink);
+                         completion_handler handler, executor_type handler_work) {
+  auto* op = new async_operation(std::move(prompt), std::move(handler), engine_->executor(),
+                                 std::move(handler_work));
+  engine_->submit_owned_async(op->prompt(), group(params), *op);
+}
+
+void Client::start_shutdown(ShutdownMode mode, shutdown_handler handler) {
+  engine_->async_shutdown(mode, std::move(handler));
 }
 
 void Client::shutdown(ShutdownMode mode) {
+  if (!engine_->owns_threads()) {
+    throw std::logic_error(
+        "Client::shutdown() blocks, so it belongs to the threaded form; a Client on your "
+        "executor ends with co_await client.async_shutdown(mode, token)");
+  }
   engine_->shutdown(mode);
 }
 

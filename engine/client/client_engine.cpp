@@ -1,7 +1,11 @@
 // The engine's life cycle, submission paths and result delivery.
 #include "client/client_engine.hpp"
 
+#include <boost/asio/append.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <cmath>
 #include <stdexcept>
@@ -94,49 +98,58 @@ void client_engine::validate(const ClientConfig& config) {
   check_config(config);
   std::optional<asio::ssl::context> tls;
   make_tls_context(config, parse_urls(config), tls);
-  [[maybe_unused]] const request_group group_check(config.model, config.params);
+  [[maybe_unused]] const request_group group_check(std::string(config.model), config.params);
 }
 
-client_engine::client_engine(ClientConfig config)
+static unsigned thread_count(const ClientConfig& config) {
+  return config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
+}
+
+client_engine::client_engine(ClientConfig config, std::optional<asio::any_io_executor> executor)
     : config_((check_config(config), std::move(config))),
       urls_(parse_urls(config_)),
       policy_(retry_config{.max_retries = config_.max_retries,
                            .backoff_base = ms(config_.backoff_base_ms),
-                           .backoff_cap = ms(config_.backoff_cap_ms)}),
-      ioc_(static_cast<int>(config_.threads ? config_.threads
-                                            : std::max(1u, std::thread::hardware_concurrency()))) {
+                           .backoff_cap = ms(config_.backoff_cap_ms)}) {
+  if (executor) {
+    executor_ = *executor;
+  } else {
+    own_ioc_.emplace(static_cast<int>(thread_count(config_)));
+    executor_ = own_ioc_->get_executor();
+  }
+  work_ = asio::prefer(executor_, asio::execution::outstanding_work.tracked);
   make_tls_context(config_, urls_, tls_);
   scheduler_ = std::make_unique<scheduler>(
-      ioc_.get_executor(),
-      scheduler_config{.max_batch_prompts = config_.max_batch_prompts,
-                       .max_batch_bytes = config_.max_batch_bytes,
-                       .max_delay = std::chrono::microseconds(config_.max_delay_us),
-                       .max_pending = config_.max_pending,
-                       .total_timeout = ms(config_.total_timeout_s * 1000),
-                       .health = {.failure_threshold = config_.endpoint_failure_threshold,
-                                  .cooldown = ms(config_.endpoint_cooldown_s * 1000),
-                                  .max_cooldown = endpoint_cooldown_cap}},
+      executor_,
+      scheduler_config{
+          .max_batch_prompts = config_.max_batch_prompts,
+          .max_batch_bytes = config_.max_batch_bytes,
+          .max_delay = std::chrono::microseconds(config_.max_delay_us),
+          .max_pending = config_.max_pending,
+          .total_timeout = ms(config_.total_timeout_s * 1000),
+          .endpoints = {.max_requests_per_s = config_.max_requests_per_s,
+                        .max_prompts_per_s = config_.max_prompts_per_s,
+                        .health = {.failure_threshold = config_.endpoint_failure_threshold,
+                                   .cooldown = ms(config_.endpoint_cooldown_s * 1000),
+                                   .max_cooldown = endpoint_cooldown_cap}}},
       weights_of(config_), [this](batch_ptr b, const exchange_outcome& why, errc type) {
         fail(std::move(b), why, type);
       });
-  default_group_ = group(config_.model, config_.params);  // validates them up front, too
-  work_.emplace(ioc_.get_executor());
-  start_connections();
-  const unsigned thread_count =
-      config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
-  for (unsigned i = 0; i < thread_count; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  default_group_ = find_group(config_.model, config_.params);  // validates them up front, too
 }
 
-client_engine::~client_engine() {
+client_engine::~client_engine() = default;
+
+void client_engine::stop_threads() {
   shutdown(ShutdownMode::cancel);
   // The I/O threads outlive shutdown(), so that the handlers of prompts submitted after it (which
   // complete with `cancelled`) still run. Now let them run what is queued, then return.
   scheduler_->cancel_timer();
-  work_.reset();
+  work_ = {};
   for (auto& t : threads_) t.join();
 }
 
-void client_engine::start_connections() {
+void client_engine::start() {
   // Under load every connection is busy and idle ones take the next batch, so the split of
   // traffic follows the split of connections: the heaviest endpoint gets
   // connections_per_endpoint, the others their share by weight (at least one).
@@ -147,21 +160,44 @@ void client_engine::start_connections() {
                        config_.endpoints[e].weight / heaviest;
     const auto count = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(share)));
     for (std::size_t i = 0; i < count; ++i) {
-      auto& slot =
-          *connections_.emplace_back(std::make_unique<connection_slot>(asio::make_strand(ioc_)));
+      auto& slot = *connections_.emplace_back(
+          std::make_unique<connection_slot>(asio::make_strand(executor_)));
       {
         std::lock_guard lock(exit_mutex_);
         ++connections_running_;
       }
-      spawn_connection(*this, e, slot.strand, slot.cancel.slot(), [this] {
-        std::lock_guard lock(exit_mutex_);
-        if (--connections_running_ == 0) exit_cv_.notify_all();
-      });
+      spawn_connection(shared_from_this(), e, slot.strand, slot.cancel.slot(),
+                       [this] { connection_ended(); });
     }
+  }
+  if (own_ioc_) {
+    for (unsigned i = 0; i < thread_count(config_); ++i)
+      threads_.emplace_back([this] { own_ioc_->run(); });
   }
 }
 
+void client_engine::connection_ended() {
+  std::vector<asio::any_completion_handler<void(boost::system::error_code)>> done;
+  {
+    std::lock_guard lock(exit_mutex_);
+    if (--connections_running_ != 0) return;
+    exit_cv_.notify_all();
+    done.swap(on_stopped_);
+  }
+  if (done.empty()) return;
+  // async_shutdown is over: nothing of the client keeps the caller's io_context busy any more.
+  scheduler_->cancel_timer();
+  for (auto& handler : done) {
+    asio::post(executor_, asio::append(std::move(handler), boost::system::error_code{}));
+  }
+  if (!own_ioc_) work_ = {};
+}
+
 GroupHandle client_engine::group(std::string_view model, const SamplingParams& params) {
+  return wrap(find_group(model, params));
+}
+
+group_ptr client_engine::find_group(std::string_view model, const SamplingParams& params) {
   // The configured model and params are by far the most asked for: no allocation for them.
   if (default_group_ && model == config_.model && params == config_.params) return default_group_;
   auto candidate = std::make_shared<const request_group>(std::string(model), params);
@@ -190,13 +226,13 @@ void client_engine::submit_bulk(std::span<const std::string_view> prompts, const
   // Admission in chunks no larger than the pending window, so a huge span streams through it.
   const std::size_t chunk = std::max<std::size_t>(1, config_.max_pending / 2);
   for (std::size_t first = 0; first < prompts.size(); first += chunk) {
-    enqueue_chunk(prompts.subspan(first, std::min(chunk, prompts.size() - first)), first, group,
-                  owner);
+    enqueue_chunk(prompts.subspan(first, std::min(chunk, prompts.size() - first)), first,
+                  unwrap(group), owner);
   }
 }
 
 void client_engine::enqueue_chunk(std::span<const std::string_view> prompts,
-                                  std::size_t first_index, const GroupHandle& group,
+                                  std::size_t first_index, const group_ptr& group,
                                   submission* owner) {
   // Reused per thread: the bulk path allocates nothing per prompt once warm.
   thread_local std::vector<work_item> valid;
@@ -218,7 +254,7 @@ void client_engine::enqueue_chunk(std::span<const std::string_view> prompts,
     complete_with(std::vector<work_item>(valid.begin(), valid.end()), shut_down_error);
     return;
   }
-  scheduler_->enqueue(group, valid);
+  scheduler_->enqueue(group, valid, clock::now());
 }
 
 void client_engine::submit_owned_async(std::string_view prompt, const GroupHandle& group,
@@ -230,9 +266,9 @@ void client_engine::submit_owned_async(std::string_view prompt, const GroupHandl
     complete_with({&item, 1}, invalid_utf8_error);
     return;
   }
-  scheduler_->acquire_async(1, [this, item, group](bool admitted) {
+  scheduler_->acquire_async(1, [this, item, group = unwrap(group)](bool admitted) {
     if (admitted) {
-      scheduler_->enqueue(group, {&item, 1});
+      scheduler_->enqueue(group, {&item, 1}, clock::now());
     } else {
       complete_with({&item, 1}, shut_down_error);
     }
@@ -283,37 +319,59 @@ void client_engine::deliver(batch_ptr b, const parsed_response* parsed, const Er
   const std::size_t count = b->items.size();
   complete_items(b->items, results);
   scheduler_->recycle(std::move(b));
-  scheduler_->release(count);
+  scheduler_->release(count, clock::now());
 }
 
 void client_engine::fail(batch_ptr b, const exchange_outcome& outcome, errc type) {
   const Error error{.type = type,
                     .message = failure_message(outcome, type, b->budget),
                     .http_status = outcome.status,
-                    .attempts = b->budget.sent + b->budget.unsent};
+                    .attempts = b->budget.attempts()};
   deliver(std::move(b), nullptr, &error);
 }
 
-void client_engine::shutdown(ShutdownMode mode) {
+bool client_engine::begin_shutdown(ShutdownMode mode) {
   std::lock_guard lock(shutdown_mutex_);
-  if (shut_down_) return;
+  if (shut_down_) return false;
   shut_down_ = true;
   if (mode == ShutdownMode::cancel) {
     cancelling_.store(true, std::memory_order_release);
-    scheduler_->close(true);
+    scheduler_->close(true, clock::now());
     for (auto& slot : connections_) {
       asio::post(slot->strand,
                  [s = slot.get()] { s->cancel.emit(asio::cancellation_type::terminal); });
     }
   } else {
-    scheduler_->close(false);
+    scheduler_->close(false, clock::now());
   }
+  return true;
+}
+
+void client_engine::shutdown(ShutdownMode mode) {
+  begin_shutdown(mode);
   scheduler_->wait_idle();  // every accepted prompt has completed
   std::unique_lock exit_lock(exit_mutex_);
   exit_cv_.wait(exit_lock, [this] { return connections_running_ == 0; });
-  // The threads keep running until the destructor: stopping the io_context here could drop
+  // The threads keep running until stop_threads(): stopping the io_context here could drop
   // completion handlers that are posted but not yet run (async_complete's), and would leave
   // nothing to run the handlers of later submissions.
+}
+
+void client_engine::async_shutdown(
+    ShutdownMode mode, asio::any_completion_handler<void(boost::system::error_code)> done) {
+  {
+    std::lock_guard lock(exit_mutex_);
+    if (connections_running_ != 0) {
+      on_stopped_.push_back(std::move(done));
+      done = {};
+    }
+  }
+  begin_shutdown(mode);
+  if (!done) return;
+  // Already over: complete on the handler's executor, never inside the initiating call.
+  asio::post(executor_, asio::append(std::move(done), boost::system::error_code{}));
+  scheduler_->cancel_timer();
+  if (!own_ioc_) work_ = {};
 }
 
 ClientStats client_engine::stats() const {
@@ -332,6 +390,9 @@ ClientStats client_engine::stats() const {
   s.requests_in_flight = counters_.in_flight.load(std::memory_order_relaxed);
   s.latency_p50_ms = static_cast<double>(latency_.quantile(0.5).count()) / 1000.0;
   s.latency_p99_ms = static_cast<double>(latency_.quantile(0.99).count()) / 1000.0;
+  const auto [waited, answers] = scheduler_->rate_limits();
+  s.rate_limited_answers = answers;
+  s.rate_limit_wait_s = std::chrono::duration<double>(waited).count();
   return s;
 }
 

@@ -10,11 +10,11 @@
 #include <promptpack/client.hpp>
 #include <promptpack/response_parser.hpp>
 
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -31,24 +31,41 @@ struct engine_counters {
       retried{0}, splits{0}, connects{0}, bytes_sent{0}, bytes_received{0}, in_flight{0};
 };
 
-class client_engine {
+/// Shared by the Client and its connection coroutines, so that in the executor form a Client
+/// destroyed without async_shutdown leaves nothing dangling: the engine lives until its last
+/// connection has ended.
+class client_engine : public std::enable_shared_from_this<client_engine> {
  public:
-  explicit client_engine(ClientConfig config);
+  /// With an executor: runs on it and starts no thread. Without: owns an io_context and
+  /// config.threads threads.
+  client_engine(ClientConfig config, std::optional<boost::asio::any_io_executor> executor);
   ~client_engine();
+  /// Opens the connections. Separate from the constructor: they hold a shared_ptr to the engine.
+  void start();
+  /// The threaded form's end: cancels what is unfinished, then joins the threads.
+  void stop_threads();
+  bool owns_threads() const noexcept { return own_ioc_.has_value(); }
 
   /// Throws std::invalid_argument for what the constructor would refuse; opens no connection.
   static void validate(const ClientConfig& config);
 
   GroupHandle group(std::string_view model, const SamplingParams& params);
+  /// The group behind a handle, and a handle for a group (GroupHandle is opaque to users).
+  static const group_ptr& unwrap(const GroupHandle& handle) { return handle.group_; }
+  static GroupHandle wrap(group_ptr group) { return GroupHandle(std::move(group)); }
   /// Validates, admits (blocking) and queues; invalid prompts complete at once.
   void submit_bulk(std::span<const std::string_view> prompts, const GroupHandle& group,
                    BulkSink& sink);
   /// One prompt whose sink owns its bytes; admission never blocks the caller.
   void submit_owned_async(std::string_view prompt, const GroupHandle& group, BulkSink& sink);
+  /// Blocks until every accepted prompt has completed and every connection has ended.
   void shutdown(ShutdownMode mode);
+  /// Starts the same shutdown; `done` runs (on its associated executor) once it is over.
+  void async_shutdown(ShutdownMode mode,
+                      boost::asio::any_completion_handler<void(boost::system::error_code)> done);
   ClientStats stats() const;
   const ClientConfig& config() const noexcept { return config_; }
-  boost::asio::any_io_executor executor() { return ioc_.get_executor(); }
+  boost::asio::any_io_executor executor() const { return executor_; }
 
   // --- used by connections ---
   const endpoint_url& url(std::size_t endpoint) const { return urls_[endpoint]; }
@@ -66,13 +83,15 @@ class client_engine {
   void fail(batch_ptr b, const exchange_outcome& outcome, errc type);
 
  private:
-  void start_connections();
+  /// Closes the scheduler (once); false when it was already closed.
+  bool begin_shutdown(ShutdownMode mode);
+  void connection_ended();
   /// Hands results to their sinks, one call per run of items from the same submission.
   static void complete_items(std::span<const work_item> items, std::span<const BulkResult> results);
   /// Completes items that were never queued (bad input, or shut down) with `error`.
   void complete_with(std::span<const work_item> items, const Error& error);
   void enqueue_chunk(std::span<const std::string_view> prompts, std::size_t first_index,
-                     const GroupHandle& group, submission* owner);
+                     const group_ptr& group, submission* owner);
 
   ClientConfig config_;
   std::vector<endpoint_url> urls_;
@@ -81,16 +100,17 @@ class client_engine {
   latency_histogram latency_;
   std::atomic<bool> cancelling_{false};
 
-  boost::asio::io_context ioc_;
-  // Parked connections hold no I/O, so the threads need this to stay in run() while idle.
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::optional<boost::asio::io_context> own_ioc_;  // the threaded form only
+  boost::asio::any_io_executor executor_;
+  // Parked connections hold no I/O: this tracked executor keeps run() from returning until
+  // shutdown is over.
+  boost::asio::any_io_executor work_;
   std::optional<boost::asio::ssl::context> tls_;
   std::unique_ptr<scheduler> scheduler_;
 
   struct connection_slot {
-    explicit connection_slot(boost::asio::strand<boost::asio::io_context::executor_type> s)
-        : strand(std::move(s)) {}
-    boost::asio::strand<boost::asio::io_context::executor_type> strand;
+    explicit connection_slot(boost::asio::any_io_executor s) : strand(std::move(s)) {}
+    boost::asio::any_io_executor strand;
     boost::asio::cancellation_signal cancel;
   };
   std::vector<std::unique_ptr<connection_slot>> connections_;
@@ -101,15 +121,19 @@ class client_engine {
 
   std::mutex groups_mutex_;
   std::unordered_map<std::string, std::weak_ptr<const request_group>> groups_;  // by group_key
+  group_ptr find_group(std::string_view model, const SamplingParams& params);
   std::size_t groups_after_sweep_ = 0;  // registry size after the last sweep
-  GroupHandle default_group_;           // the configured model and params
+  group_ptr default_group_;             // the configured model and params
   std::mutex shutdown_mutex_;
   bool shut_down_ = false;
+  // async_shutdown's handlers, run when the last connection ends (guarded by exit_mutex_).
+  std::vector<boost::asio::any_completion_handler<void(boost::system::error_code)>> on_stopped_;
 };
 
-/// Runs one keep-alive connection of `endpoint` until the scheduler closes.
-void spawn_connection(client_engine& engine, std::size_t endpoint,
-                      boost::asio::strand<boost::asio::io_context::executor_type> strand,
-                      boost::asio::cancellation_slot cancel, std::function<void()> on_exit);
+/// Runs one keep-alive connection of `endpoint` on `strand` until the scheduler closes; the
+/// coroutine keeps `engine` alive.
+void spawn_connection(std::shared_ptr<client_engine> engine, std::size_t endpoint,
+                      boost::asio::any_io_executor strand, boost::asio::cancellation_slot cancel,
+                      std::function<void()> on_exit);
 
 }  // namespace promptpack::detail

@@ -10,11 +10,11 @@ namespace promptpack::detail {
 
 enum class exchange_result : std::uint8_t {
   ok,                ///< 2xx and a body that follows the protocol (some prompts may be unanswered)
-  stale_connection,  ///< a reused keep-alive connection closed before any response byte
   connect_failed,    ///< resolve, connect or connect timeout failed: the request never left
   tls_failed,        ///< TLS handshake or certificate verification failed
   timeout,           ///< no complete response within request_timeout_s
   connection_lost,   ///< the connection died after the request was (partly) sent
+  framing,           ///< the bytes did not frame one response for this request
   http_status,       ///< a status other than 2xx
   bad_body,          ///< 2xx with a body that breaks the protocol
   endpoint_message,  ///< 2xx with a "message" other than "ok"

@@ -7,7 +7,13 @@
 #include <promptpack/sampling_params.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/system/error_code.hpp>
 
 #include <future>
 #include <memory>
@@ -24,8 +30,21 @@ struct request_group;
 }  // namespace detail
 
 /// A (model, params) pair prepared once: prompts submitted with the same group may share a
-/// request. Cheap to copy; keep it for as long as you submit with it.
-using GroupHandle = std::shared_ptr<const detail::request_group>;
+/// request. Cheap to copy; keep it for as long as you submit with it. Opaque.
+class GroupHandle {
+ public:
+  GroupHandle() = default;
+  explicit operator bool() const noexcept { return static_cast<bool>(group_); }
+  friend bool operator==(const GroupHandle&, const GroupHandle&) = default;
+  /// Equal handles hash alike (for maps keyed by group).
+  std::size_t hash() const noexcept { return std::hash<const void*>()(group_.get()); }
+
+ private:
+  friend class detail::client_engine;
+  explicit GroupHandle(std::shared_ptr<const detail::request_group> group)
+      : group_(std::move(group)) {}
+  std::shared_ptr<const detail::request_group> group_;
+};
 
 enum class ShutdownMode {
   drain,   ///< finish every accepted prompt, then stop
@@ -34,15 +53,26 @@ enum class ShutdownMode {
 
 /// Sends prompts to one or many custom endpoints, many prompts per request.
 ///
+/// Two forms:
+/// - `Client(config)` owns an io_context and `config.threads` I/O threads; `shutdown()` blocks.
+/// - `Client(executor, config)` runs on the caller's executor and starts no thread. Its
+///   connections keep the caller's io_context busy until `async_shutdown()` completes.
+///
 /// Thread safety: every member function may be called from any number of threads at once,
-/// except the destructor. Callbacks and sinks run on the client's I/O threads: they must not
+/// except the destructor. Callbacks and sinks run on the client's executor: they must not
 /// block for long, and must not call shutdown() or destroy the client.
 class Client {
  public:
+  using executor_type = boost::asio::any_io_executor;
+
   /// Starts the I/O threads. Connections are opened lazily. Throws std::invalid_argument on a bad
   /// configuration (no endpoint, a malformed URL, an unreadable ca_file, bad extra params).
   explicit Client(ClientConfig config);
-  /// Cancels whatever is unfinished (as shutdown(ShutdownMode::cancel)) and joins the threads.
+  /// Runs on `executor` (e.g. `ioc.get_executor()`), with no thread of its own. Throws as above.
+  Client(executor_type executor, ClientConfig config);
+  /// The threaded form cancels whatever is unfinished and joins its threads. The executor form
+  /// starts a cancelling shutdown and returns at once; the client's work then ends when the
+  /// caller's io_context runs it (await async_shutdown() first to end it in order).
   ~Client();
   /// Throws std::invalid_argument for what the constructor would refuse, without starting
   /// anything: lets a tool check its settings before it touches its output.
@@ -50,6 +80,8 @@ class Client {
 
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
+
+  executor_type get_executor() const noexcept;
 
   /// The group of the configured model with `params` (the configured defaults if omitted).
   GroupHandle group() const;
@@ -71,36 +103,70 @@ class Client {
   std::future<std::vector<Completion>> submit_bulk(std::span<const std::string_view> prompts,
                                                    const GroupHandle& group);
 
-  /// Blocks until the prompt completes.
+  /// Blocks until the prompt completes. Not from the client's own executor.
   Completion complete(std::string prompt, const SamplingParams& params);
 
-  /// Completes `prompt` asynchronously with signature void(Completion). Works with callbacks,
-  /// boost::asio::use_awaitable, use_future and deferred. The handler runs on its associated
-  /// executor (the client's I/O threads by default). Never blocks: when max_pending prompts are
+  /// Completes `prompt` asynchronously with void(boost::system::error_code, Completion). The
+  /// error code is a promptpack::errc when the prompt failed (Completion::error says more), so
+  /// `use_awaitable` throws boost::system::system_error then; `as_tuple(use_awaitable)` does not.
+  ///
+  /// Cancellation: the token's cancellation slot is honoured. On cancellation the handler runs
+  /// at once with boost::asio::error::operation_aborted; a prompt already on the wire has its
+  /// result dropped.
+  ///
+  /// The handler runs on its associated executor (the client's executor by default), which is
+  /// kept busy (outstanding work) until it has run. Never blocks: when max_pending prompts are
   /// pending, the prompt waits for room.
-  template <class CompletionToken>
-  auto async_complete(std::string prompt, const SamplingParams& params, CompletionToken&& token) {
-    return boost::asio::async_initiate<CompletionToken, void(Completion)>(
+  template <class CompletionToken = boost::asio::deferred_t>
+  auto async_complete(std::string prompt, const SamplingParams& params,
+                      CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken,
+                                       void(boost::system::error_code, Completion)>(
         [this](auto handler, std::string p, const SamplingParams& sp) {
-          start_async(std::move(p), sp,
-                      boost::asio::any_completion_handler<void(Completion)>(std::move(handler)));
+          // Taken before the handler's type is erased: its own executor, tracked, so that the
+          // caller's io_context keeps running until the handler has run.
+          executor_type work =
+              boost::asio::prefer(boost::asio::get_associated_executor(handler, get_executor()),
+                                  boost::asio::execution::outstanding_work.tracked);
+          start_async(std::move(p), sp, completion_handler(std::move(handler)), std::move(work));
         },
         token, std::move(prompt), params);
   }
 
   /// Stops accepting prompts (later submissions complete with `cancelled`), then drains or
-  /// cancels what is unfinished, and returns when every accepted prompt has completed.
-  /// Idempotent.
+  /// cancels what is unfinished, and completes with void(boost::system::error_code) when every
+  /// accepted prompt has completed and every connection has closed. Idempotent.
+  template <class CompletionToken = boost::asio::deferred_t>
+  auto async_shutdown(ShutdownMode mode, CompletionToken&& token = {}) {
+    return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
+        [this](auto handler, ShutdownMode m) {
+          start_shutdown(m, shutdown_handler(std::move(handler)));
+        },
+        token, mode);
+  }
+
+  /// The threaded form's shutdown: as async_shutdown, but blocks until it is over. Throws
+  /// std::logic_error in the executor form, where blocking could stall the caller's own loop.
   void shutdown(ShutdownMode mode = ShutdownMode::drain);
 
   ClientStats stats() const;
   const ClientConfig& config() const noexcept;
 
  private:
-  void start_async(std::string prompt, const SamplingParams& params,
-                   boost::asio::any_completion_handler<void(Completion)> handler);
+  using completion_handler =
+      boost::asio::any_completion_handler<void(boost::system::error_code, Completion)>;
+  using shutdown_handler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
 
-  std::unique_ptr<detail::client_engine> engine_;
+  void start_async(std::string prompt, const SamplingParams& params, completion_handler handler,
+                   executor_type handler_work);
+  void start_shutdown(ShutdownMode mode, shutdown_handler handler);
+
+  std::shared_ptr<detail::client_engine> engine_;
 };
 
 }  // namespace promptpack
+
+template <>
+struct std::hash<promptpack::GroupHandle> {
+  std::size_t operator()(const promptpack::GroupHandle& h) const noexcept { return h.hash(); }
+};

@@ -39,11 +39,16 @@ struct ClientConfig {
 
   // Deadlines and retries (PROTOCOL.md section 2).
   double request_timeout_s = 300;  ///< one exchange, from writing the request to the last byte read
-  double connect_timeout_s = 30;   ///< TCP connect plus TLS handshake
-  double total_timeout_s = 3600;   ///< a prompt's whole life, retries and backoff included
+  double connect_timeout_s = 30;   ///< DNS resolution, TCP connect and TLS handshake together
+  double total_timeout_s = 3600;   ///< a prompt's whole life, retries, backoff and rate-limit
+                                   ///< waits included
   int max_retries = 3;             ///< extra exchanges per prompt after the first
   double backoff_base_ms = 200;    ///< first retry waits up to this (full jitter), doubling
-  double backoff_cap_ms = 20000;   ///< the longest backoff, and the cap on Retry-After
+  double backoff_cap_ms = 20000;   ///< the longest computed backoff (Retry-After may be longer,
+                                   ///< up to total_timeout_s)
+  double max_requests_per_s = 0;   ///< client-side limit per endpoint, for endpoints with a quota;
+                                   ///< 0: none
+  double max_prompts_per_s = 0;    ///< client-side limit per endpoint, in prompts; 0: none
   int endpoint_failure_threshold = 5;  ///< consecutive failures before an endpoint cools down
   double endpoint_cooldown_s = 2;      ///< first cool-down; doubles while failures go on (cap 60 s)
 

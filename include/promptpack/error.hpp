@@ -1,10 +1,11 @@
 // The error vocabulary of promptpack: the fixed error types of PROTOCOL.md and the Error record.
 #pragma once
 
+#include <boost/system/error_code.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <system_error>
 
 namespace promptpack {
 
@@ -23,10 +24,12 @@ enum class errc : std::uint8_t {
 /// The wire name of an error type, as written in error records ("http_status", ...).
 std::string_view to_string(errc type) noexcept;
 
-/// The std::error_category of promptpack::errc. Thread-safe; a process-wide singleton.
-const std::error_category& error_category() noexcept;
+/// The error category of promptpack::errc (named "promptpack"). A process-wide singleton.
+const boost::system::error_category& error_category() noexcept;
 
-inline std::error_code make_error_code(errc e) noexcept {
+/// errc as a boost::system::error_code, as Asio completion handlers receive it. It converts to
+/// std::error_code, too.
+inline boost::system::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), error_category()};
 }
 
@@ -41,4 +44,4 @@ struct Error {
 }  // namespace promptpack
 
 template <>
-struct std::is_error_code_enum<promptpack::errc> : std::true_type {};
+struct boost::system::is_error_code_enum<promptpack::errc> : std::true_type {};

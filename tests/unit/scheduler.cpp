@@ -29,14 +29,14 @@ namespace {
 using namespace std::chrono_literals;
 namespace pd = promptpack::detail;
 using promptpack::errc;
-using promptpack::GroupHandle;
+using group_ptr = promptpack::detail::group_ptr;
 
 struct null_sink final : promptpack::BulkSink {
   void on_results(std::span<const promptpack::BulkResult>) override {}
   void on_complete() override {}
 };
 
-GroupHandle make_group(std::string model = "custom/m") {
+group_ptr make_group(std::string model = "custom/m") {
   return std::make_shared<const pd::request_group>(std::move(model), promptpack::SamplingParams{});
 }
 
@@ -46,6 +46,10 @@ pd::scheduler_config config(std::size_t max_prompts, std::chrono::microseconds m
   c.max_batch_prompts = max_prompts;
   c.max_delay = max_delay;
   return c;
+}
+
+std::chrono::steady_clock::time_point now() {
+  return std::chrono::steady_clock::now();
 }
 
 // Whole milliseconds since `start`, rounded down.
@@ -70,7 +74,7 @@ struct scheduler_fixture {
   null_sink sink;
   pd::submission owner{sink, 0};
   const std::string text = std::string(4096, 'x');
-  GroupHandle group = make_group();
+  group_ptr group = make_group();
   std::vector<handed_out> received;
   std::vector<failed> failures;
   std::unique_ptr<pd::scheduler> sched;
@@ -95,8 +99,8 @@ struct scheduler_fixture {
     return out;
   }
 
-  void enqueue(std::size_t count, std::size_t first = 0, const GroupHandle& g = nullptr) {
-    sched->enqueue(g ? g : group, items(count, first));
+  void enqueue(std::size_t count, std::size_t first = 0, const group_ptr& g = {}) {
+    sched->enqueue(g ? g : group, items(count, first), now());
   }
 
   // One idle connection of `endpoint` asks for its next batch.
@@ -190,7 +194,7 @@ BOOST_FIXTURE_TEST_CASE(batches_close_at_max_batch_bytes, scheduler_fixture) {
   c.max_batch_bytes = group->writer.fixed_bytes() + 2 * per_prompt;
   start(c);
   park(0, 3);
-  sched->enqueue(group, items(5, 0, length));
+  sched->enqueue(group, items(5, 0, length), now());
   poll();
   BOOST_TEST_REQUIRE(received.size() == 2u);
   for (const auto& h : received) {
@@ -208,7 +212,7 @@ BOOST_FIXTURE_TEST_CASE(a_prompt_larger_than_max_batch_bytes_travels_alone, sche
   park(0, 3);
   auto work = items(3, 0, 5);
   work[1].prompt = std::string_view(text).substr(0, 1000);
-  sched->enqueue(group, work);
+  sched->enqueue(group, work, now());
   poll();
   BOOST_TEST_REQUIRE(received.size() == 2u);
   BOOST_TEST(indices(*received[0].batch) == range(0, 1));
@@ -287,7 +291,7 @@ BOOST_FIXTURE_TEST_CASE(nothing_runs_while_no_connection_is_idle, scheduler_fixt
 
 BOOST_FIXTURE_TEST_CASE(groups_never_mix, scheduler_fixture) {
   start(config(64, 0us));
-  const GroupHandle other = make_group("custom/other");
+  const group_ptr other = make_group("custom/other");
   enqueue(2, 0, group);
   enqueue(2, 2, other);
   enqueue(1, 4, group);
@@ -317,7 +321,7 @@ BOOST_FIXTURE_TEST_CASE(weighted_choice_follows_load_over_weight, scheduler_fixt
   BOOST_TEST(handed_to(1) == 6u);
 
   // Finished exchanges lower the load: endpoint 1 is now idle and endpoint 0 is not.
-  for (int i = 0; i < 6; ++i) sched->exchange_done(1, outcome(pd::exchange_result::ok));
+  for (int i = 0; i < 6; ++i) sched->exchange_done(1, outcome(pd::exchange_result::ok), now());
   enqueue(1, 8);
   poll();
   BOOST_TEST_REQUIRE(received.size() == 9u);
@@ -340,7 +344,8 @@ BOOST_FIXTURE_TEST_CASE(a_cooling_endpoint_gets_no_work_while_another_is_healthy
   poll();
   auto first = take_single();
   BOOST_TEST(received.empty());
-  sched->exchange_done(0, outcome(pd::exchange_result::connect_failed));  // cools down at once
+  sched->exchange_done(0, outcome(pd::exchange_result::connect_failed),
+                       now());  // cools down at once
 
   park(0);
   park(1);
@@ -367,7 +372,7 @@ BOOST_FIXTURE_TEST_CASE(a_cooling_endpoint_still_gets_work_when_it_is_the_only_o
   enqueue(1);
   poll();
   take_single();
-  sched->exchange_done(0, outcome(pd::exchange_result::connect_failed));
+  sched->exchange_done(0, outcome(pd::exchange_result::connect_failed), now());
   park(0);
   enqueue(1, 1);
   poll();
@@ -400,10 +405,10 @@ BOOST_FIXTURE_TEST_CASE(a_lowered_batch_limit_splits_batches_of_that_endpoint_on
   BOOST_TEST(indices(*full) == range(8, 8));
 
   // A retried batch taken by endpoint 0 is split too, and both parts keep its history.
-  sched->exchange_done(1, outcome(pd::exchange_result::ok));
+  sched->exchange_done(1, outcome(pd::exchange_result::ok), now());
   full->budget = {.sent = 2, .unsent = 1};
   const auto deadline = full->deadline;
-  sched->resend(std::move(full));
+  sched->resend(std::move(full), now());
   park(0, 3);
   poll();
   BOOST_TEST_REQUIRE(received.size() == 3u);
@@ -440,7 +445,7 @@ BOOST_FIXTURE_TEST_CASE(retry_later_waits_its_delay, scheduler_fixture) {
   const pd::batch* const sent = b.get();
   park();
   const auto start_time = std::chrono::steady_clock::now();
-  sched->retry_later(std::move(b), delay);
+  sched->retry_later(std::move(b), now() + delay, now());
   poll();
   BOOST_TEST(received.empty());
   run_until([&] { return !received.empty(); });
@@ -453,7 +458,7 @@ BOOST_FIXTURE_TEST_CASE(a_backing_off_batch_does_not_hold_up_new_work, scheduler
   park();
   enqueue(1);
   poll();
-  sched->retry_later(take_single(), 1h);
+  sched->retry_later(take_single(), now() + 1h, now());
   park();
   enqueue(1, 1);
   poll();
@@ -468,7 +473,7 @@ BOOST_FIXTURE_TEST_CASE(resend_goes_ahead_of_new_work, scheduler_fixture) {
   poll();
   auto b = take_single();
   enqueue(2, 1);  // no idle connection: queued
-  sched->resend(std::move(b));
+  sched->resend(std::move(b), now());
   park();
   poll();
   BOOST_TEST_REQUIRE(received.size() == 1u);
@@ -486,7 +491,7 @@ BOOST_FIXTURE_TEST_CASE(a_due_retry_goes_ahead_of_new_work, scheduler_fixture) {
   park();
   enqueue(1);
   poll();
-  sched->retry_later(take_single(), delay);
+  sched->retry_later(take_single(), now() + delay, now());
   enqueue(2, 1);  // no idle connection: queued
   std::this_thread::sleep_for(delay + 10ms);
   park();
@@ -524,7 +529,7 @@ BOOST_FIXTURE_TEST_CASE(acquire_blocks_until_release, scheduler_fixture) {
   });
   std::this_thread::sleep_for(20ms);
   BOOST_TEST(!admitted.load());  // no room yet
-  sched->release(1);
+  sched->release(1, now());
   waiter.join();
   BOOST_TEST(admitted.load());
   BOOST_TEST(result.load());
@@ -537,7 +542,7 @@ BOOST_FIXTURE_TEST_CASE(a_request_larger_than_the_window_is_let_in_alone, schedu
   start(c);
   BOOST_TEST(sched->acquire(5));
   BOOST_TEST(sched->pending() == 5u);
-  sched->release(5);
+  sched->release(5, now());
   BOOST_TEST(sched->pending() == 0u);
 }
 
@@ -555,19 +560,19 @@ BOOST_FIXTURE_TEST_CASE(acquire_async_admits_in_fifo_order, scheduler_fixture) {
   BOOST_TEST(order.size() == 2u);
   sched->acquire_async(2, note("big"));
   sched->acquire_async(1, note("small"));
-  sched->release(1);
+  sched->release(1, now());
   // Room for one: "small" would fit, but it does not overtake "big".
   BOOST_TEST(order.size() == 2u);
-  sched->release(1);
+  sched->release(1, now());
   BOOST_TEST(order == (std::vector<std::string>{"first+", "second+", "big+"}));
   BOOST_TEST(sched->pending() == 2u);
-  sched->release(1);
+  sched->release(1, now());
   BOOST_TEST(order == (std::vector<std::string>{"first+", "second+", "big+", "small+"}));
   BOOST_TEST(sched->pending() == 2u);
 
   // Waiting admissions are refused at close, and so is everything after it.
   sched->acquire_async(2, note("late"));
-  sched->close(false);
+  sched->close(false, now());
   sched->acquire_async(1, note("closed"));
   BOOST_TEST(order ==
              (std::vector<std::string>{"first+", "second+", "big+", "small+", "late-", "closed-"}));
@@ -581,9 +586,9 @@ BOOST_FIXTURE_TEST_CASE(close_with_cancel_fails_every_queued_batch, scheduler_fi
   enqueue(5);
   poll();
   auto first = take_single();  // prompts 0 and 1
-  sched->retry_later(std::move(first), 1h);
+  sched->retry_later(std::move(first), now() + 1h, now());
   // Queued now: a backing-off batch, a full one waiting for a connection and a partial one.
-  sched->close(true);
+  sched->close(true, now());
   BOOST_TEST_REQUIRE(failures.size() == 3u);
   std::vector<std::size_t> all;
   for (const auto& f : failures) {
@@ -597,7 +602,7 @@ BOOST_FIXTURE_TEST_CASE(close_with_cancel_fails_every_queued_batch, scheduler_fi
   park();
   poll();
   BOOST_TEST(received.empty());
-  sched->release(5);
+  sched->release(5, now());
   poll();
   BOOST_TEST_REQUIRE(received.size() == 1u);
   BOOST_TEST(received[0].batch == nullptr);
@@ -607,14 +612,14 @@ BOOST_FIXTURE_TEST_CASE(close_without_cancel_drains_queued_work, scheduler_fixtu
   start(config(64, 20ms));
   BOOST_TEST(sched->acquire(2));
   enqueue(2);
-  sched->close(false);
+  sched->close(false, now());
   BOOST_TEST(sched->closed());
   BOOST_TEST(failures.empty());
   park();
   run_until([&] { return !received.empty(); });
   BOOST_TEST_REQUIRE(received.size() == 1u);
   BOOST_TEST(indices(*received[0].batch) == range(0, 2));
-  sched->release(2);
+  sched->release(2, now());
   park();
   poll();
   BOOST_TEST_REQUIRE(received.size() == 2u);
@@ -627,7 +632,7 @@ BOOST_FIXTURE_TEST_CASE(after_close_with_nothing_pending_connections_end, schedu
   park(1);
   poll();
   BOOST_TEST(received.empty());
-  sched->close(false);
+  sched->close(false, now());
   poll();
   BOOST_TEST_REQUIRE(received.size() == 3u);
   for (const auto& h : received) BOOST_TEST(h.batch == nullptr);
