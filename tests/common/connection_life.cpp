@@ -5,8 +5,8 @@
 #include <boost/beast/_experimental/test/stream.hpp>
 namespace boost::beast::test {
 template <class Executor>
-std::size_t unread_bytes(basic_stream<Executor>& stream) {
-  return stream.str().size();
+std::size_t unread_bytes(basic_stream<Executor>& s) {
+  return s.str().size();
 }
 }  // namespace boost::beast::test
 

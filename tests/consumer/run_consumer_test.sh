@@ -11,3 +11,4 @@ cmake -S "$source/tests/consumer" -B "$prefix/build" -DCMAKE_BUILD_TYPE=Release 
   -DCMAKE_PREFIX_PATH="$prefix/install" > /dev/null
 cmake --build "$prefix/build" -j2 > /dev/null
 "$prefix/build/consumer"
+"$prefix/build/consumer_own_asio"
