@@ -185,6 +185,22 @@ void add_run_command(CLI::App& root, int& exit_status) {
   cmd->add_option("--request-timeout", c.request_timeout_s, "seconds for one exchange")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--connect-timeout", c.connect_timeout_s,
+                  "seconds for DNS resolution, TCP connect and TLS handshake together")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--total-timeout", c.total_timeout_s,
+                  "seconds a prompt may take in all: retries, backoff and rate-limit waits")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-requests-per-s", c.max_requests_per_s,
+                  "client-side limit per endpoint, for endpoints with a quota (0: none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-prompts-per-s", c.max_prompts_per_s,
+                  "client-side limit per endpoint, in prompts (0: none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--retries", c.max_retries, "retries per prompt after the first attempt")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);

@@ -80,6 +80,11 @@ std::string summary_text(const job_stats& stats, const ClientStats& client,
       static_cast<unsigned long long>(client.requests_sent),
       static_cast<unsigned long long>(client.requests_retried), per_request, client.latency_p50_ms,
       client.latency_p99_ms);
+  if (client.rate_limited_answers > 0) {
+    text += format(
+        "  rate limited: %llu answers (429, 503 + Retry-After), endpoints waited %.1f s\n",
+        static_cast<unsigned long long>(client.rate_limited_answers), client.rate_limit_wait_s);
+  }
   return text;
 }
 

@@ -54,10 +54,11 @@ void endpoint_table::rate_limited() {
   ++rate_limited_answers_;
 }
 
-void endpoint_table::refused(std::size_t endpoint, const std::string& why) {
+void endpoint_table::refused(std::size_t endpoint, int status, const std::string& why) {
   auto& e = endpoints_[endpoint];
   if (++e.refusal_streak >= refusals_before_stop_) e.refusing = true;
   last_refusal_ = why;
+  last_refusal_status_ = status;
 }
 
 void endpoint_table::answered(std::size_t endpoint) {

@@ -63,12 +63,13 @@ class endpoint_table {
   /// A rate-limit answer came (counted whether or not it is waited out).
   void rate_limited();
   /// A 401/403/404/405/407: after refusals_before_stop in a row, the endpoint gets no more.
-  void refused(std::size_t endpoint, const std::string& why);
+  void refused(std::size_t endpoint, int status, const std::string& why);
   /// A well-formed answer: the refusal streak ends.
   void answered(std::size_t endpoint);
   /// True when every endpoint has stopped for refusals; `why` is the last one's reason.
   bool all_refusing() const;
   const std::string& refusal_reason() const noexcept { return last_refusal_; }
+  int refusal_status() const noexcept { return last_refusal_status_; }
 
   /// A 413 from `endpoint`: its batches are capped at `limit` prompts from now on.
   void lower_batch_limit(std::size_t endpoint, std::size_t limit);
@@ -116,6 +117,7 @@ class endpoint_table {
   std::vector<endpoint_state> endpoints_;
   int refusals_before_stop_;
   std::string last_refusal_;
+  int last_refusal_status_ = 0;
   clock::duration rate_limit_wait_{};
   std::uint64_t rate_limited_answers_ = 0;
 };

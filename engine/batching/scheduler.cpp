@@ -139,9 +139,9 @@ void scheduler::pause_endpoint(std::size_t endpoint, clock::time_point until,
   endpoints_.pause(endpoint, until, now);
 }
 
-void scheduler::endpoint_refused(std::size_t endpoint, const std::string& why) {
+void scheduler::endpoint_refused(std::size_t endpoint, int status, const std::string& why) {
   std::lock_guard lock(mutex_);
-  endpoints_.refused(endpoint, why);
+  endpoints_.refused(endpoint, status, why);
 }
 
 void scheduler::lower_batch_limit(std::size_t endpoint, std::size_t limit) {
@@ -262,6 +262,7 @@ void scheduler::pump(std::unique_lock<std::mutex>& lock, deferred& todo, clock::
   if (endpoints_.all_refusing() && has_work()) {
     collect_all_queued(
         todo, exchange_outcome{.result = exchange_result::http_status,
+                               .status = endpoints_.refusal_status(),
                                .detail = endpoints_.refusal_reason() +
                                          "; every endpoint answered this repeatedly, so nothing "
                                          "more was sent: check the API key and the URL"});

@@ -79,7 +79,7 @@ class scheduler {
   /// A rate limit from `endpoint`: it gets no batch before `until`; others take its load.
   void pause_endpoint(std::size_t endpoint, clock::time_point until, clock::time_point now);
   /// A 401/403/404/405/407 from `endpoint` (`why` says what it answered).
-  void endpoint_refused(std::size_t endpoint, const std::string& why);
+  void endpoint_refused(std::size_t endpoint, int status, const std::string& why);
   /// A 413 from `endpoint`: its batches are capped at `limit` prompts from now on.
   void lower_batch_limit(std::size_t endpoint, std::size_t limit);
   /// A cleared batch for reuse (keeps its vector's capacity).

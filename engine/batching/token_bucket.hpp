@@ -28,9 +28,10 @@ class token_bucket {
   clock::time_point ready_at(clock::time_point now) {
     refill(now);
     if (!limited() || tokens_ > 0) return now;
-    const double seconds = (-tokens_ + 1e-9) / rate_;
-    return now +
-           std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds));
+    // Rounded up, and at least one tick: a time rounded down would say "ready" too early.
+    const auto wait =
+        std::chrono::ceil<clock::duration>(std::chrono::duration<double>(-tokens_ / rate_));
+    return now + std::max(wait, clock::duration(1));
   }
 
   void take(double tokens, clock::time_point now) {

@@ -219,7 +219,7 @@ class connection {
       case next_action::fail:
         break;
     }
-    if (d.endpoint_refuses) queue.endpoint_refused(endpoint_, outcome.detail);
+    if (d.endpoint_refuses) queue.endpoint_refused(endpoint_, outcome.status, outcome.detail);
     if (!d.why.empty()) outcome.detail += "; " + d.why;
     engine_.fail(std::move(b), outcome, d.error);
   }

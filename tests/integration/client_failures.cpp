@@ -219,6 +219,26 @@ BOOST_AUTO_TEST_CASE(status_429_with_retry_after_zero_backs_off_until_the_total_
   BOOST_TEST(client.stats().requests_retried == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_wrong_key_fails_at_once_and_stops_the_sending) {
+  auto config = echo_config();
+  config.fail_rate = 1;
+  config.fail_status = 401;
+  running_server server(config);
+  auto client_config = make_config(server.url());
+  client_config.max_batch_prompts = 16;
+  Client client(client_config);
+  const auto results = run_bulk(client, numbered("key", 1000));
+  for (const auto& c : results) {
+    check_error(c, errc::http_status);
+    BOOST_TEST(c.error->http_status == 401);
+    BOOST_TEST(contains(c.error->message, "check the API key"), c.error->message);
+  }
+  // Never bisected (that sent ~2 requests per prompt), and the endpoint stops getting batches
+  // after three refusals in a row: a few requests for the 63 batches, whatever their number.
+  BOOST_TEST(server.server.stats().requests.load() <= 8u);
+  BOOST_TEST(client.stats().batches_split == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(other_retryable_statuses_are_retried) {
   for (unsigned status : {408u, 500u, 502u, 504u}) {
     auto config = echo_config();

@@ -12,8 +12,8 @@
 
 namespace promptpack::detail {
 // Lets BOOST_TEST print a verdict that differs from the expected one.
-static std::ostream& boost_test_print_type(std::ostream& out, admission::verdict verdict) {
-  switch (verdict) {
+static std::ostream& boost_test_print_type(std::ostream& out, admission::verdict value) {
+  switch (value) {
     case admission::verdict::admitted:
       return out << "admitted";
     case admission::verdict::refused:
@@ -21,7 +21,7 @@ static std::ostream& boost_test_print_type(std::ostream& out, admission::verdict
     case admission::verdict::waiting:
       return out << "waiting";
   }
-  return out << "verdict " << static_cast<int>(verdict);
+  return out << "verdict " << static_cast<int>(value);
 }
 }  // namespace promptpack::detail
 
@@ -164,8 +164,7 @@ BOOST_FIXTURE_TEST_CASE(a_request_larger_than_the_window_is_let_in_alone, admiss
   BOOST_TEST(window.pending() == 3u);
 }
 
-BOOST_FIXTURE_TEST_CASE(close_refuses_the_waiting_requests_and_every_later_one,
-                        admission_fixture) {
+BOOST_FIXTURE_TEST_CASE(close_refuses_the_waiting_requests_and_every_later_one, admission_fixture) {
   pd::admission window(1);
   auto first = note("first");
   BOOST_TEST(window.acquire_async(1, first) == verdict::admitted);
@@ -275,7 +274,7 @@ BOOST_AUTO_TEST_CASE(wait_idle_returns_once_everything_is_released) {
   std::thread waiter([&] {
     std::unique_lock waiter_lock(mutex);
     window.wait_idle(waiter_lock);
-    idle_on_return = window.pending() == 0;
+    idle_on_return = window.pending() == 0u;
   });
   handler_list admitted;
   {

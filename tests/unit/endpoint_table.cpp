@@ -115,41 +115,43 @@ BOOST_AUTO_TEST_CASE(a_cooling_endpoint_is_used_only_when_none_is_healthy) {
 
 BOOST_AUTO_TEST_CASE(a_refusing_endpoint_does_not_count_as_healthy) {
   pd::endpoint_table table({1.0, 1.0}, pd::endpoint_limits{.refusals_before_stop = 1});
-  table.refused(1, "HTTP 401 Unauthorized");
+  table.refused(1, 401, "HTTP 401 Unauthorized");
   table.health(0).on_unreachable(t0);
   BOOST_TEST(table.pick(t0, all_idle) == 0);  // cooling, but the only one that still answers
 }
 
 BOOST_AUTO_TEST_CASE(refusals_in_a_row_stop_an_endpoint) {
   pd::endpoint_table table({1.0, 1.0}, pd::endpoint_limits{.refusals_before_stop = 3});
-  table.refused(0, "HTTP 401 first");
-  table.refused(0, "HTTP 401 second");
+  table.refused(0, 401, "HTTP 401 first");
+  table.refused(0, 401, "HTTP 401 second");
   BOOST_TEST(table.pick(t0, only(0)) == 0);  // two in a row: still used
   table.answered(0);                         // the streak ends
-  table.refused(0, "HTTP 401 third");
-  table.refused(0, "HTTP 401 fourth");
+  table.refused(0, 401, "HTTP 401 third");
+  table.refused(0, 401, "HTTP 401 fourth");
   BOOST_TEST(table.pick(t0, only(0)) == 0);  // two in a row again, not four
   BOOST_TEST(!table.all_refusing());
 
-  table.refused(0, "HTTP 401 Unauthorized");  // the third in a row
+  table.refused(0, 401, "HTTP 401 Unauthorized");  // the third in a row
   BOOST_TEST(table.pick(t0, only(0)) == -1);
   BOOST_TEST(table.pick(t0 + 1h, only(0)) == -1);  // for good, not for a while
   BOOST_TEST((table.next_change(t0, only(0)) == never));
   BOOST_TEST(table.pick(t0, all_idle) == 1);
   BOOST_TEST(!table.all_refusing());
   BOOST_TEST(table.refusal_reason() == "HTTP 401 Unauthorized");
+  BOOST_TEST(table.refusal_status() == 401);
   BOOST_TEST(!table.another_available(1, t0));
 
-  for (int i = 0; i < 3; ++i) table.refused(1, "HTTP 403 Forbidden");
+  for (int i = 0; i < 3; ++i) table.refused(1, 403, "HTTP 403 Forbidden");
   BOOST_TEST(table.all_refusing());
-  BOOST_TEST(table.refusal_reason() == "HTTP 403 Forbidden");  // the last one's reason
+  BOOST_TEST(table.refusal_reason() == "HTTP 403 Forbidden");  // the last one's answer
+  BOOST_TEST(table.refusal_status() == 403);
   BOOST_TEST(table.pick(t0, all_idle) == -1);
 }
 
 BOOST_AUTO_TEST_CASE(refusals_before_stop_is_at_least_one) {
   pd::endpoint_table table({1.0}, pd::endpoint_limits{.refusals_before_stop = 0});
   BOOST_TEST(!table.all_refusing());
-  table.refused(0, "HTTP 404 Not Found");
+  table.refused(0, 404, "HTTP 404 Not Found");
   BOOST_TEST(table.all_refusing());
   BOOST_TEST(table.pick(t0, all_idle) == -1);
 }
@@ -241,7 +243,7 @@ BOOST_AUTO_TEST_CASE(another_available_looks_at_the_other_endpoints_only) {
   BOOST_TEST(!table.another_available(0, t0 + 2s));
   BOOST_TEST(table.another_available(0, t0 + 3s));
 
-  table.refused(1, "HTTP 405 Method Not Allowed");
+  table.refused(1, 405, "HTTP 405 Method Not Allowed");
   BOOST_TEST(!table.another_available(0, t0 + 1h));
 }
 

@@ -96,7 +96,7 @@ BOOST_AUTO_TEST_CASE(ready_at_is_now_when_ready) {
   BOOST_TEST((bucket.ready_at(t0) == t0));
   bucket.take(1, t0);
   BOOST_TEST((bucket.ready_at(t0) == t0));  // one token left
-  bucket.take(2, t0);                        // one owed: ready at t0 + 500 ms
+  bucket.take(2, t0);                       // one owed: ready at t0 + 500 ms
   BOOST_TEST(off_ns(bucket.ready_at(t0 + 400ms), t0 + 500ms) <= rounding_ns);
   const time_point repaid = t0 + 700ms;
   BOOST_TEST((bucket.ready_at(repaid) == repaid));
