@@ -29,7 +29,7 @@ struct complete_options {
 };
 
 // Reads [{"role": ..., "content": ...}, ...]; throws std::invalid_argument saying what is wrong.
-std::vector<Message> parse_messages(const std::string& json) {
+std::vector<chat_message> parse_messages(const std::string& json) {
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (auto error = parser.parse(json).get(root)) {
@@ -41,7 +41,7 @@ std::vector<Message> parse_messages(const std::string& json) {
     throw std::invalid_argument(
         "--messages must be a JSON list of {\"role\", \"content\"} objects");
   }
-  std::vector<Message> messages;
+  std::vector<chat_message> messages;
   for (auto item : list) {
     std::string_view role = "user", content;
     if (item["content"].get_string().get(content)) {
@@ -57,10 +57,10 @@ void run_complete(const complete_options& o, int& exit_status) {
   if (o.messages_json.empty() == o.prompt.empty()) {
     throw CLI::ValidationError("complete", "give either --messages JSON or a PROMPT (one of them)");
   }
-  CompletionRequest request;
+  completion_request request;
   request.model = o.model;
-  request.messages =
-      o.prompt.empty() ? parse_messages(o.messages_json) : std::vector<Message>{{"user", o.prompt}};
+  request.messages = o.prompt.empty() ? parse_messages(o.messages_json)
+                                      : std::vector<chat_message>{{"user", o.prompt}};
   request.temperature = o.temperature;
   request.max_tokens = o.max_tokens;
   request.top_p = o.top_p;
@@ -81,7 +81,7 @@ void run_complete(const complete_options& o, int& exit_status) {
   try {
     std::cout << completion(request).to_json() << std::endl;
     exit_status = exit_ok;
-  } catch (const CompletionError& e) {
+  } catch (const completion_error& e) {
     std::cerr << "promptpack complete: " << to_string(e.error().type) << " error: " << e.what()
               << "\n";
     exit_status = exit_some_failed;

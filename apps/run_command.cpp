@@ -47,7 +47,7 @@ void parse_shard(const std::string& text, run::run_options& o) {
 }
 
 // `URL` or `URL#weight=W`: a fragment is never sent, so it can carry the endpoint's weight.
-Endpoint parse_endpoint(const std::string& text) {
+endpoint_config parse_endpoint(const std::string& text) {
   const auto mark = text.rfind("#weight=");
   if (mark == std::string::npos) return {text, 1.0};
   const std::string weight = text.substr(mark + 8);
@@ -110,7 +110,7 @@ void run_job(run_flags& flags, int& exit_status) {
   for (const auto& base : flags.api_bases) o.client.endpoints.push_back(parse_endpoint(base));
 
   try {
-    Client::validate(o.client);  // before the output is opened (and maybe truncated)
+    client::validate(o.client);  // before the output is opened (and maybe truncated)
   } catch (const std::invalid_argument& e) {
     usage_error(e.what());
   }

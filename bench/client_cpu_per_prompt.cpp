@@ -1,4 +1,4 @@
-// Client CPU per prompt at 256 prompts a request: promptpack's bulk path against a plain
+// client CPU per prompt at 256 prompts a request: promptpack's bulk path against a plain
 // Beast + simdjson loop, side by side against the same endpoint (serve --generator fixed).
 #include <promptpack/client.hpp>
 
@@ -89,9 +89,9 @@ double baseline_us_per_prompt(const std::string& host, const std::string& port,
 }
 
 // The bulk path: one sink for a whole span, results read in place.
-class counting_sink final : public promptpack::BulkSink {
+class counting_sink final : public promptpack::bulk_sink {
  public:
-  void on_results(std::span<const promptpack::BulkResult> results) override {
+  void on_results(std::span<const promptpack::bulk_result> results) override {
     std::size_t bytes = 0;
     for (const auto& r : results) {
       if (r.error) errors_.fetch_add(1, std::memory_order_relaxed);
@@ -114,13 +114,13 @@ class counting_sink final : public promptpack::BulkSink {
 double promptpack_us_per_prompt(const std::string& api_base,
                                 const std::vector<std::string>& prompts, std::size_t batch,
                                 std::size_t connections) {
-  promptpack::ClientConfig config;
+  promptpack::client_config config;
   config.endpoints = {{api_base, 1.0}};
   config.model = "custom/m";
   config.max_batch_prompts = batch;
   config.connections_per_endpoint = connections;
   config.max_pending = prompts.size();
-  promptpack::Client client(config);
+  promptpack::client client(config);
   const std::vector<std::string_view> views(prompts.begin(), prompts.end());
   const auto group = client.group();
   const double start = cpu_seconds(RUSAGE_SELF);

@@ -1,4 +1,4 @@
-// The JSONL job: blocks of lines go to Client::submit_bulk; records come back as they complete.
+// The JSONL job: blocks of lines go to client::submit_bulk; records come back as they complete.
 #include "run/batch_job.hpp"
 
 #include "run/id_counter.hpp"
@@ -9,7 +9,7 @@
 #include "run/record_format.hpp"
 
 #include <promptpack/client.hpp>
-#include <promptpack/request_writer.hpp>
+#include <promptpack/protocol/json_text.hpp>
 
 #include <unistd.h>
 
@@ -29,7 +29,7 @@ constexpr std::size_t max_cached_groups = 4096;
 
 /// A request group as the job knows it: the handle, plus what OpenAI records need.
 struct group_info {
-  GroupHandle handle;
+  group_handle handle;
   std::string model;
   std::optional<int> max_tokens;
 };
@@ -52,13 +52,13 @@ class job;
 struct job_block;
 
 /// The lines of one block that share a group: one submit_bulk call, one sink.
-struct block_part final : BulkSink {
+struct block_part final : bulk_sink {
   job_block* block = nullptr;
   std::uint32_t group = 0;
   std::vector<std::uint32_t> lines;       ///< bulk index -> line in the block
   std::vector<std::string_view> prompts;  ///< views into the block's arena
 
-  void on_results(std::span<const BulkResult> results) override;
+  void on_results(std::span<const bulk_result> results) override;
   void on_complete() override;
 };
 
@@ -75,7 +75,7 @@ struct job_block {
   // The groups of this block's lines (line_slot::group indexes them); part g sends group g.
   // Copies, so the job's group cache can forget a group while a block still uses it.
   std::vector<group_info> groups;
-  std::unordered_map<GroupHandle, std::uint32_t> group_slots;
+  std::unordered_map<group_handle, std::uint32_t> group_slots;
 
   /// The block-local index of `info`, added on first use.
   std::uint32_t slot_of(const group_info& info) {
@@ -114,7 +114,7 @@ class job {
   }
 
   job_stats& stats() { return stats_; }
-  Client& client() { return client_; }
+  promptpack::client& client() { return client_; }
   const run_options& options() const { return options_; }
 
   /// Reads every line and submits it; returns once every record is written.
@@ -132,7 +132,7 @@ class job {
   void submit(job_block* block);
   void add_line(job_block* block, const job_line& parsed, std::uint64_t id_hash,
                 std::uint64_t line_number);
-  void fail_line(job_block* block, std::uint32_t index, const Error& error,
+  void fail_line(job_block* block, std::uint32_t index, const prompt_error& error,
                  std::string& unordered_records);
   void mark_duplicates(job_block* block);
   /// The group of a line's overrides; valid until the next call.
@@ -140,7 +140,7 @@ class job {
   void recycle(job_block* block);
 
   const run_options& options_;
-  Client client_;
+  promptpack::client client_;
   output_sink output_;
   job_stats stats_;
   group_info default_group_;
@@ -165,7 +165,7 @@ class job {
   std::string fatal_error_;
 };
 
-void block_part::on_results(std::span<const BulkResult> results) {
+void block_part::on_results(std::span<const bulk_result> results) {
   job& owner = *block->owner;
   const bool ordered = owner.options().ordered;
   const group_info& info = block->groups[group];
@@ -257,7 +257,7 @@ const group_info& job::group_of(const line_overrides& overrides) {
   if (overrides.empty()) return default_group_;
   std::string key = overrides.key();
   if (auto it = group_cache_.find(key); it != group_cache_.end()) return it->second;
-  SamplingParams params = options_.client.params;
+  sampling_params params = options_.client.params;
   if (overrides.max_tokens) params.max_tokens = *overrides.max_tokens;
   if (overrides.temperature) params.temperature = *overrides.temperature;
   if (overrides.top_p) params.top_p = *overrides.top_p;
@@ -293,7 +293,7 @@ void job::add_line(job_block* block, const job_line& parsed, std::uint64_t id_ha
   block->lines.push_back(slot);
 }
 
-void job::fail_line(job_block* block, std::uint32_t index, const Error& error,
+void job::fail_line(job_block* block, std::uint32_t index, const prompt_error& error,
                     std::string& unordered_records) {
   line_slot& slot = block->lines[index];
   slot.failed = true;
@@ -481,7 +481,7 @@ int run_batch_job(const run_options& options, int input_fd, int output_fd, resum
     progress.emplace(j.stats(), expected_lines, interval, tty);
   }
   j.run(reader, resume, expected_lines);
-  j.client().shutdown(ShutdownMode::drain);
+  j.client().shutdown(shutdown_mode::drain);
   if (progress) progress->stop();
   if (const auto fatal = j.fatal_error(); !fatal.empty()) {
     std::cerr << "promptpack run: " << fatal

@@ -48,7 +48,7 @@ std::string progress_line(const job_stats& stats, std::uint64_t total,
   return line;
 }
 
-std::string summary_text(const job_stats& stats, const ClientStats& client,
+std::string summary_text(const job_stats& stats, const client_stats& client,
                          std::chrono::duration<double> elapsed) {
   const auto done = stats.done();
   const double seconds = elapsed.count();

@@ -29,7 +29,7 @@ std::string progress_line(const job_stats& stats, std::uint64_t total,
                           std::chrono::duration<double> elapsed);
 
 /// The end-of-job summary, several lines.
-std::string summary_text(const job_stats& stats, const ClientStats& client,
+std::string summary_text(const job_stats& stats, const client_stats& client,
                          std::chrono::duration<double> elapsed);
 
 }  // namespace promptpack::run

@@ -2,7 +2,7 @@
 #include "run/record_format.hpp"
 
 #include <promptpack/litellm.hpp>
-#include <promptpack/request_writer.hpp>
+#include <promptpack/protocol/json_text.hpp>
 
 #include <random>
 
@@ -37,7 +37,7 @@ void append_success(std::string& out, std::string_view custom_id_json, line_form
     return;
   }
   const std::vector<std::string> owned(outputs.begin(), outputs.end());
-  const auto response = ModelResponse::from_outputs(
+  const auto response = model_response::from_outputs(
       openai.model, openai.prompt, owned, openai.max_tokens, form == line_form::openai_chat);
   out.append("{\"id\":");
   append_random_id(out, "batch_req_");
@@ -48,7 +48,7 @@ void append_success(std::string& out, std::string_view custom_id_json, line_form
 }
 
 void append_error(std::string& out, std::string_view custom_id_json, line_form form,
-                  const Error& error) {
+                  const prompt_error& error) {
   if (is_openai(form)) {
     out.append("{\"id\":");
     append_random_id(out, "batch_req_");

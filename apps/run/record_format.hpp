@@ -25,6 +25,6 @@ void append_success(std::string& out, std::string_view custom_id_json, line_form
 
 /// Appends one error record and its newline.
 void append_error(std::string& out, std::string_view custom_id_json, line_form form,
-                  const Error& error);
+                  const prompt_error& error);
 
 }  // namespace promptpack::run

@@ -12,7 +12,7 @@ namespace promptpack::run {
 struct run_options {
   std::string input = "-";        ///< a file, or - for stdin
   std::string output = "-";       ///< a file, or - for stdout
-  ClientConfig client;            ///< endpoints, model, params, batching, retries, TLS
+  client_config client;           ///< endpoints, model, params, batching, retries, TLS
   bool resume = false;            ///< continue an interrupted job's output
   bool retry_errors = false;      ///< with resume: drop earlier error records, rerun their lines
   bool overwrite = false;         ///< start an existing output over

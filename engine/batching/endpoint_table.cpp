@@ -1,4 +1,4 @@
-// Endpoint choice and per-endpoint limits, kept apart from batching and its lock.
+// endpoint_config choice and per-endpoint limits, kept apart from batching and its lock.
 #include "batching/endpoint_table.hpp"
 
 #include <algorithm>

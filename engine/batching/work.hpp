@@ -4,7 +4,7 @@
 #include "retry/retry_policy.hpp"
 
 #include <promptpack/client.hpp>
-#include <promptpack/request_writer.hpp>
+#include <promptpack/protocol/request_writer.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -17,21 +17,21 @@ namespace promptpack::detail {
 
 /// A (model, params) pair with its request writer. Prompts of one group may share a request.
 struct request_group {
-  request_group(std::string m, SamplingParams p)
+  request_group(std::string m, sampling_params p)
       : writer(m, p), model(std::move(m)), params(std::move(p)) {}
 
   request_writer writer;
   std::string model;
-  SamplingParams params;
+  sampling_params params;
 };
 
-/// Shared by the batches of a group; the public GroupHandle wraps one.
+/// Shared by the batches of a group; the public group_handle wraps one.
 using group_ptr = std::shared_ptr<const request_group>;
 
 /// One submit call: where its results go, and how many are still to come.
 struct submission {
-  submission(BulkSink& s, std::size_t count) : sink(&s), remaining(count) {}
-  BulkSink* sink;
+  submission(bulk_sink& s, std::size_t count) : sink(&s), remaining(count) {}
+  bulk_sink* sink;
   std::atomic<std::size_t> remaining;
 };
 

@@ -1,4 +1,4 @@
-// promptpack::Client: the public façade over client_engine, and the sinks behind its futures.
+// promptpack::client: the public façade over client_engine, and the sinks behind its futures.
 #include <promptpack/client.hpp>
 
 #include "client/client_engine.hpp"
@@ -14,8 +14,8 @@
 
 namespace promptpack {
 
-Completion to_completion(const BulkResult& result) {
-  Completion out;
+prompt_result to_completion(const bulk_result& result) {
+  prompt_result out;
   if (result.error) {
     out.error = *result.error;
     return out;
@@ -29,13 +29,13 @@ namespace {
 namespace asio = boost::asio;
 
 // One prompt, one promise. Owns the prompt's bytes; deletes itself when complete.
-class promise_sink final : public BulkSink {
+class promise_sink final : public bulk_sink {
  public:
   explicit promise_sink(std::string prompt) : prompt_(std::move(prompt)) {}
   std::string_view prompt() const { return prompt_; }
-  std::future<Completion> future() { return promise_.get_future(); }
+  std::future<prompt_result> future() { return promise_.get_future(); }
 
-  void on_results(std::span<const BulkResult> results) override {
+  void on_results(std::span<const bulk_result> results) override {
     result_ = to_completion(results[0]);
   }
   void on_complete() override {
@@ -45,16 +45,16 @@ class promise_sink final : public BulkSink {
 
  private:
   std::string prompt_;
-  Completion result_;
-  std::promise<Completion> promise_;
+  prompt_result result_;
+  std::promise<prompt_result> promise_;
 };
 
 // One prompt's asynchronous operation. Owned by two parties, the engine (until on_complete) and
 // the handler (until it has run); the last to let go deletes it. Whichever comes first, the
 // result or a cancellation, claims the handler; the other is dropped.
-class async_operation final : public BulkSink {
+class async_operation final : public bulk_sink {
  public:
-  using handler_type = asio::any_completion_handler<void(boost::system::error_code, Completion)>;
+  using handler_type = asio::any_completion_handler<void(boost::system::error_code, prompt_result)>;
 
   // `work` is the handler's executor, tracked: it counts as outstanding work until the handler
   // has run, so the caller's io_context does not run out of work while the prompt is in flight.
@@ -74,7 +74,7 @@ class async_operation final : public BulkSink {
   }
   std::string_view prompt() const { return prompt_; }
 
-  void on_results(std::span<const BulkResult> results) override {
+  void on_results(std::span<const bulk_result> results) override {
     result_ = to_completion(results[0]);
   }
   void on_complete() override {
@@ -89,17 +89,17 @@ class async_operation final : public BulkSink {
     async_operation* op;
     void operator()(asio::cancellation_type type) const {
       if (type == asio::cancellation_type::none) return;
-      Completion cancelled;
-      cancelled.error = Error{.type = errc::cancelled,
-                              .message = "the caller cancelled the operation",
-                              .http_status = 0,
-                              .attempts = 0};
+      prompt_result cancelled;
+      cancelled.error = prompt_error{.type = errc::cancelled,
+                                     .message = "the caller cancelled the operation",
+                                     .http_status = 0,
+                                     .attempts = 0};
       op->finish(asio::error::operation_aborted, std::move(cancelled));
     }
   };
 
   // Claims the handler (once) and runs it on its executor, outside of the caller's stack.
-  void finish(boost::system::error_code ec, Completion result) {
+  void finish(boost::system::error_code ec, prompt_result result) {
     if (claimed_.exchange(true, std::memory_order_acq_rel)) return;
     auto run_handler = [this, ec, result = std::move(result)]() mutable {
       auto handler = std::move(handler_);
@@ -123,20 +123,20 @@ class async_operation final : public BulkSink {
   handler_type handler_;
   asio::any_io_executor fallback_;  // the client's executor
   asio::any_io_executor work_;      // the handler's, tracked: keeps its loop running
-  Completion result_;
+  prompt_result result_;
   std::atomic<int> refs_{2};  // the engine and the handler
   std::atomic<bool> claimed_{false};
   bool slot_connected_ = false;
 };
 
 // A whole span, one promise of every result in input order.
-class vector_sink final : public BulkSink {
+class vector_sink final : public bulk_sink {
  public:
   explicit vector_sink(std::size_t count) : results_(count) {}
-  std::future<std::vector<Completion>> future() { return promise_.get_future(); }
+  std::future<std::vector<prompt_result>> future() { return promise_.get_future(); }
 
   // Distinct indices: concurrent calls write distinct elements, so no lock is needed.
-  void on_results(std::span<const BulkResult> results) override {
+  void on_results(std::span<const bulk_result> results) override {
     for (const auto& r : results) results_[r.index] = to_completion(r);
   }
   void on_complete() override {
@@ -145,55 +145,55 @@ class vector_sink final : public BulkSink {
   }
 
  private:
-  std::vector<Completion> results_;
-  std::promise<std::vector<Completion>> promise_;
+  std::vector<prompt_result> results_;
+  std::promise<std::vector<prompt_result>> promise_;
 };
 
 }  // namespace
 
-Client::Client(ClientConfig config)
+client::client(client_config config)
     : engine_(std::make_shared<detail::client_engine>(std::move(config), std::nullopt)) {
   engine_->start();
 }
 
-Client::Client(executor_type executor, ClientConfig config)
+client::client(executor_type executor, client_config config)
     : engine_(std::make_shared<detail::client_engine>(std::move(config), std::move(executor))) {
   engine_->start();
 }
 
-Client::~Client() {
+client::~client() {
   if (engine_->owns_threads()) {
     engine_->stop_threads();
   } else {
-    engine_->async_shutdown(ShutdownMode::cancel, [](boost::system::error_code) {});
+    engine_->async_shutdown(shutdown_mode::cancel, [](boost::system::error_code) {});
   }
 }
 
-Client::executor_type Client::get_executor() const noexcept {
+client::executor_type client::get_executor() const noexcept {
   return engine_->executor();
 }
 
-void Client::validate(const ClientConfig& config) {
+void client::validate(const client_config& config) {
   detail::client_engine::validate(config);
 }
 
-GroupHandle Client::group() const {
+group_handle client::group() const {
   return group(engine_->config().params);
 }
 
-GroupHandle Client::group(const SamplingParams& params) const {
+group_handle client::group(const sampling_params& params) const {
   return engine_->group(engine_->config().model, params);
 }
 
-GroupHandle Client::group(std::string_view model, const SamplingParams& params) const {
+group_handle client::group(std::string_view model, const sampling_params& params) const {
   return engine_->group(model, params);
 }
 
-std::future<Completion> Client::submit(std::string prompt) {
+std::future<prompt_result> client::submit(std::string prompt) {
   return submit(std::move(prompt), engine_->config().params);
 }
 
-std::future<Completion> Client::submit(std::string prompt, const SamplingParams& params) {
+std::future<prompt_result> client::submit(std::string prompt, const sampling_params& params) {
   auto* sink = new promise_sink(std::move(prompt));
   auto future = sink->future();
   const std::string_view text = sink->prompt();
@@ -201,56 +201,56 @@ std::future<Completion> Client::submit(std::string prompt, const SamplingParams&
   return future;
 }
 
-std::vector<std::future<Completion>> Client::submit_many(std::span<const std::string> prompts,
-                                                         const SamplingParams& params) {
-  std::vector<std::future<Completion>> futures;
+std::vector<std::future<prompt_result>> client::submit_many(std::span<const std::string> prompts,
+                                                            const sampling_params& params) {
+  std::vector<std::future<prompt_result>> futures;
   futures.reserve(prompts.size());
   for (const auto& p : prompts) futures.push_back(submit(p, params));
   return futures;
 }
 
-void Client::submit_bulk(std::span<const std::string_view> prompts, const GroupHandle& group,
-                         BulkSink& sink) {
+void client::submit_bulk(std::span<const std::string_view> prompts, const group_handle& group,
+                         bulk_sink& sink) {
   engine_->submit_bulk(prompts, group, sink);
 }
 
-std::future<std::vector<Completion>> Client::submit_bulk(std::span<const std::string_view> prompts,
-                                                         const GroupHandle& group) {
+std::future<std::vector<prompt_result>> client::submit_bulk(
+    std::span<const std::string_view> prompts, const group_handle& group) {
   auto* sink = new vector_sink(prompts.size());
   auto future = sink->future();
   engine_->submit_bulk(prompts, group, *sink);
   return future;
 }
 
-Completion Client::complete(std::string prompt, const SamplingParams& params) {
+prompt_result client::complete(std::string prompt, const sampling_params& params) {
   return submit(std::move(prompt), params).get();
 }
 
-void Client::start_async(std::string prompt, const SamplingParams& params,
+void client::start_async(std::string prompt, const sampling_params& params,
                          completion_handler handler, executor_type handler_work) {
   auto* op = new async_operation(std::move(prompt), std::move(handler), engine_->executor(),
                                  std::move(handler_work));
   engine_->submit_owned_async(op->prompt(), group(params), *op);
 }
 
-void Client::start_shutdown(ShutdownMode mode, shutdown_handler handler) {
+void client::start_shutdown(shutdown_mode mode, shutdown_handler handler) {
   engine_->async_shutdown(mode, std::move(handler));
 }
 
-void Client::shutdown(ShutdownMode mode) {
+void client::shutdown(shutdown_mode mode) {
   if (!engine_->owns_threads()) {
     throw std::logic_error(
-        "Client::shutdown() blocks, so it belongs to the threaded form; a Client on your "
+        "client::shutdown() blocks, so it belongs to the threaded form; a client on your "
         "executor ends with co_await client.async_shutdown(mode, token)");
   }
   engine_->shutdown(mode);
 }
 
-ClientStats Client::stats() const {
+client_stats client::stats() const {
   return engine_->stats();
 }
 
-const ClientConfig& Client::config() const noexcept {
+const client_config& client::config() const noexcept {
   return engine_->config();
 }
 

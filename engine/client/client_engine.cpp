@@ -27,7 +27,7 @@ std::chrono::milliseconds ms(double value) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(value));
 }
 
-std::vector<endpoint_url> parse_urls(const ClientConfig& config) {
+std::vector<endpoint_url> parse_urls(const client_config& config) {
   if (config.endpoints.empty()) {
     throw std::invalid_argument("no endpoint configured; pass --api-base URL");
   }
@@ -45,7 +45,7 @@ std::vector<endpoint_url> parse_urls(const ClientConfig& config) {
   return urls;
 }
 
-void check_config(const ClientConfig& c) {
+void check_config(const client_config& c) {
   auto require = [](bool ok, const char* what) {
     if (!ok) throw std::invalid_argument(what);
   };
@@ -59,24 +59,26 @@ void check_config(const ClientConfig& c) {
   require(c.max_retries >= 0, "max_retries must be >= 0");
 }
 
-std::vector<double> weights_of(const ClientConfig& config) {
+std::vector<double> weights_of(const client_config& config) {
   std::vector<double> weights;
   for (const auto& e : config.endpoints) weights.push_back(e.weight);
   return weights;
 }
 
-const Error invalid_utf8_error{.type = errc::invalid_input,
-                               .message = "prompt is not valid UTF-8; fix the input's encoding",
-                               .http_status = 0,
-                               .attempts = 0};
-const Error shut_down_error{.type = errc::cancelled,
-                            .message = "the client was shut down before the prompt was accepted",
-                            .http_status = 0,
-                            .attempts = 0};
+const prompt_error invalid_utf8_error{
+    .type = errc::invalid_input,
+    .message = "prompt is not valid UTF-8; fix the input's encoding",
+    .http_status = 0,
+    .attempts = 0};
+const prompt_error shut_down_error{
+    .type = errc::cancelled,
+    .message = "the client was shut down before the prompt was accepted",
+    .http_status = 0,
+    .attempts = 0};
 
 // The TLS client context, when any endpoint is https: verification against ca_file or the
 // system CAs. Throws std::invalid_argument when ca_file can't be loaded.
-void make_tls_context(const ClientConfig& config, const std::vector<endpoint_url>& urls,
+void make_tls_context(const client_config& config, const std::vector<endpoint_url>& urls,
                       std::optional<asio::ssl::context>& tls) {
   if (std::none_of(urls.begin(), urls.end(), [](const auto& u) { return u.tls; })) return;
   tls.emplace(asio::ssl::context::tls_client);
@@ -94,18 +96,18 @@ void make_tls_context(const ClientConfig& config, const std::vector<endpoint_url
 
 }  // namespace
 
-void client_engine::validate(const ClientConfig& config) {
+void client_engine::validate(const client_config& config) {
   check_config(config);
   std::optional<asio::ssl::context> tls;
   make_tls_context(config, parse_urls(config), tls);
   [[maybe_unused]] const request_group group_check(std::string(config.model), config.params);
 }
 
-static unsigned thread_count(const ClientConfig& config) {
+static unsigned thread_count(const client_config& config) {
   return config.threads ? config.threads : std::max(1u, std::thread::hardware_concurrency());
 }
 
-client_engine::client_engine(ClientConfig config, std::optional<asio::any_io_executor> executor)
+client_engine::client_engine(client_config config, std::optional<asio::any_io_executor> executor)
     : config_((check_config(config), std::move(config))),
       urls_(parse_urls(config_)),
       policy_(retry_config{.max_retries = config_.max_retries,
@@ -141,7 +143,7 @@ client_engine::client_engine(ClientConfig config, std::optional<asio::any_io_exe
 client_engine::~client_engine() = default;
 
 void client_engine::stop_threads() {
-  shutdown(ShutdownMode::cancel);
+  shutdown(shutdown_mode::cancel);
   // The I/O threads outlive shutdown(), so that the handlers of prompts submitted after it (which
   // complete with `cancelled`) still run. Now let them run what is queued, then return.
   scheduler_->cancel_timer();
@@ -193,11 +195,11 @@ void client_engine::connection_ended() {
   if (!own_ioc_) work_ = {};
 }
 
-GroupHandle client_engine::group(std::string_view model, const SamplingParams& params) {
+group_handle client_engine::group(std::string_view model, const sampling_params& params) {
   return wrap(find_group(model, params));
 }
 
-group_ptr client_engine::find_group(std::string_view model, const SamplingParams& params) {
+group_ptr client_engine::find_group(std::string_view model, const sampling_params& params) {
   // The configured model and params are by far the most asked for: no allocation for them.
   if (default_group_ && model == config_.model && params == config_.params) return default_group_;
   auto candidate = std::make_shared<const request_group>(std::string(model), params);
@@ -215,8 +217,8 @@ group_ptr client_engine::find_group(std::string_view model, const SamplingParams
   return candidate;
 }
 
-void client_engine::submit_bulk(std::span<const std::string_view> prompts, const GroupHandle& group,
-                                BulkSink& sink) {
+void client_engine::submit_bulk(std::span<const std::string_view> prompts,
+                                const group_handle& group, bulk_sink& sink) {
   if (prompts.empty()) {
     sink.on_complete();
     return;
@@ -257,8 +259,8 @@ void client_engine::enqueue_chunk(std::span<const std::string_view> prompts,
   scheduler_->enqueue(group, valid, clock::now());
 }
 
-void client_engine::submit_owned_async(std::string_view prompt, const GroupHandle& group,
-                                       BulkSink& sink) {
+void client_engine::submit_owned_async(std::string_view prompt, const group_handle& group,
+                                       bulk_sink& sink) {
   counters_.submitted.fetch_add(1, std::memory_order_relaxed);
   auto* owner = new submission(sink, 1);
   const work_item item{.prompt = prompt, .owner = owner, .index = 0};
@@ -275,8 +277,8 @@ void client_engine::submit_owned_async(std::string_view prompt, const GroupHandl
   });
 }
 
-void client_engine::complete_with(std::span<const work_item> items, const Error& error) {
-  std::vector<BulkResult> results;
+void client_engine::complete_with(std::span<const work_item> items, const prompt_error& error) {
+  std::vector<bulk_result> results;
   results.reserve(items.size());
   for (const auto& item : items)
     results.push_back({.index = item.index, .outputs = {}, .error = &error});
@@ -285,7 +287,7 @@ void client_engine::complete_with(std::span<const work_item> items, const Error&
 }
 
 void client_engine::complete_items(std::span<const work_item> items,
-                                   std::span<const BulkResult> results) {
+                                   std::span<const bulk_result> results) {
   std::size_t i = 0;
   while (i < items.size()) {
     submission* owner = items[i].owner;
@@ -301,8 +303,8 @@ void client_engine::complete_items(std::span<const work_item> items,
   }
 }
 
-void client_engine::deliver(batch_ptr b, const parsed_response* parsed, const Error* error) {
-  thread_local std::vector<BulkResult> results;
+void client_engine::deliver(batch_ptr b, const parsed_response* parsed, const prompt_error* error) {
+  thread_local std::vector<bulk_result> results;
   results.clear();
   std::size_t succeeded = 0;
   for (std::size_t i = 0; i < b->items.size(); ++i) {
@@ -323,18 +325,18 @@ void client_engine::deliver(batch_ptr b, const parsed_response* parsed, const Er
 }
 
 void client_engine::fail(batch_ptr b, const exchange_outcome& outcome, errc type) {
-  const Error error{.type = type,
-                    .message = failure_message(outcome, type, b->budget),
-                    .http_status = outcome.status,
-                    .attempts = b->budget.attempts()};
+  const prompt_error error{.type = type,
+                           .message = failure_message(outcome, type, b->budget),
+                           .http_status = outcome.status,
+                           .attempts = b->budget.attempts()};
   deliver(std::move(b), nullptr, &error);
 }
 
-bool client_engine::begin_shutdown(ShutdownMode mode) {
+bool client_engine::begin_shutdown(shutdown_mode mode) {
   std::lock_guard lock(shutdown_mutex_);
   if (shut_down_) return false;
   shut_down_ = true;
-  if (mode == ShutdownMode::cancel) {
+  if (mode == shutdown_mode::cancel) {
     cancelling_.store(true, std::memory_order_release);
     scheduler_->close(true, clock::now());
     for (auto& slot : connections_) {
@@ -347,7 +349,7 @@ bool client_engine::begin_shutdown(ShutdownMode mode) {
   return true;
 }
 
-void client_engine::shutdown(ShutdownMode mode) {
+void client_engine::shutdown(shutdown_mode mode) {
   begin_shutdown(mode);
   scheduler_->wait_idle();  // every accepted prompt has completed
   std::unique_lock exit_lock(exit_mutex_);
@@ -358,7 +360,7 @@ void client_engine::shutdown(ShutdownMode mode) {
 }
 
 void client_engine::async_shutdown(
-    ShutdownMode mode, asio::any_completion_handler<void(boost::system::error_code)> done) {
+    shutdown_mode mode, asio::any_completion_handler<void(boost::system::error_code)> done) {
   {
     std::lock_guard lock(exit_mutex_);
     if (connections_running_ != 0) {
@@ -374,8 +376,8 @@ void client_engine::async_shutdown(
   if (!own_ioc_) work_ = {};
 }
 
-ClientStats client_engine::stats() const {
-  ClientStats s;
+client_stats client_engine::stats() const {
+  client_stats s;
   s.prompts_submitted = counters_.submitted.load(std::memory_order_relaxed);
   s.prompts_succeeded = counters_.succeeded.load(std::memory_order_relaxed);
   s.prompts_failed = counters_.failed.load(std::memory_order_relaxed);

@@ -1,4 +1,4 @@
-// The engine behind promptpack::Client: I/O threads, TLS, scheduler, connections and delivery.
+// The engine behind promptpack::client: I/O threads, TLS, scheduler, connections and delivery.
 #pragma once
 
 #include "batching/scheduler.hpp"
@@ -8,7 +8,7 @@
 #include "retry/retry_policy.hpp"
 
 #include <promptpack/client.hpp>
-#include <promptpack/response_parser.hpp>
+#include <promptpack/protocol/response_parser.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -25,20 +25,20 @@
 
 namespace promptpack::detail {
 
-/// Relaxed atomics behind ClientStats.
+/// Relaxed atomics behind client_stats.
 struct engine_counters {
   std::atomic<std::uint64_t> submitted{0}, succeeded{0}, failed{0}, requests{0}, prompts_sent{0},
       retried{0}, splits{0}, connects{0}, bytes_sent{0}, bytes_received{0}, in_flight{0};
 };
 
-/// Shared by the Client and its connection coroutines, so that in the executor form a Client
+/// Shared by the client and its connection coroutines, so that in the executor form a client
 /// destroyed without async_shutdown leaves nothing dangling: the engine lives until its last
 /// connection has ended.
 class client_engine : public std::enable_shared_from_this<client_engine> {
  public:
   /// With an executor: runs on it and starts no thread. Without: owns an io_context and
   /// config.threads threads.
-  client_engine(ClientConfig config, std::optional<boost::asio::any_io_executor> executor);
+  client_engine(client_config config, std::optional<boost::asio::any_io_executor> executor);
   ~client_engine();
   /// Opens the connections. Separate from the constructor: they hold a shared_ptr to the engine.
   void start();
@@ -47,24 +47,24 @@ class client_engine : public std::enable_shared_from_this<client_engine> {
   bool owns_threads() const noexcept { return own_ioc_.has_value(); }
 
   /// Throws std::invalid_argument for what the constructor would refuse; opens no connection.
-  static void validate(const ClientConfig& config);
+  static void validate(const client_config& config);
 
-  GroupHandle group(std::string_view model, const SamplingParams& params);
-  /// The group behind a handle, and a handle for a group (GroupHandle is opaque to users).
-  static const group_ptr& unwrap(const GroupHandle& handle) { return handle.group_; }
-  static GroupHandle wrap(group_ptr group) { return GroupHandle(std::move(group)); }
+  group_handle group(std::string_view model, const sampling_params& params);
+  /// The group behind a handle, and a handle for a group (group_handle is opaque to users).
+  static const group_ptr& unwrap(const group_handle& handle) { return handle.group_; }
+  static group_handle wrap(group_ptr group) { return group_handle(std::move(group)); }
   /// Validates, admits (blocking) and queues; invalid prompts complete at once.
-  void submit_bulk(std::span<const std::string_view> prompts, const GroupHandle& group,
-                   BulkSink& sink);
+  void submit_bulk(std::span<const std::string_view> prompts, const group_handle& group,
+                   bulk_sink& sink);
   /// One prompt whose sink owns its bytes; admission never blocks the caller.
-  void submit_owned_async(std::string_view prompt, const GroupHandle& group, BulkSink& sink);
+  void submit_owned_async(std::string_view prompt, const group_handle& group, bulk_sink& sink);
   /// Blocks until every accepted prompt has completed and every connection has ended.
-  void shutdown(ShutdownMode mode);
+  void shutdown(shutdown_mode mode);
   /// Starts the same shutdown; `done` runs (on its associated executor) once it is over.
-  void async_shutdown(ShutdownMode mode,
+  void async_shutdown(shutdown_mode mode,
                       boost::asio::any_completion_handler<void(boost::system::error_code)> done);
-  ClientStats stats() const;
-  const ClientConfig& config() const noexcept { return config_; }
+  client_stats stats() const;
+  const client_config& config() const noexcept { return config_; }
   boost::asio::any_io_executor executor() const { return executor_; }
 
   // --- used by connections ---
@@ -78,22 +78,23 @@ class client_engine : public std::enable_shared_from_this<client_engine> {
 
   /// Completes every prompt of `b`: answered ones from `parsed`, the rest with `error`
   /// (`parsed` may be null: then every prompt gets `error`). Recycles the batch.
-  void deliver(batch_ptr b, const parsed_response* parsed, const Error* error);
+  void deliver(batch_ptr b, const parsed_response* parsed, const prompt_error* error);
   /// Completes every prompt of `b` with one error built from `outcome`.
   void fail(batch_ptr b, const exchange_outcome& outcome, errc type);
 
  private:
   /// Closes the scheduler (once); false when it was already closed.
-  bool begin_shutdown(ShutdownMode mode);
+  bool begin_shutdown(shutdown_mode mode);
   void connection_ended();
   /// Hands results to their sinks, one call per run of items from the same submission.
-  static void complete_items(std::span<const work_item> items, std::span<const BulkResult> results);
+  static void complete_items(std::span<const work_item> items,
+                             std::span<const bulk_result> results);
   /// Completes items that were never queued (bad input, or shut down) with `error`.
-  void complete_with(std::span<const work_item> items, const Error& error);
+  void complete_with(std::span<const work_item> items, const prompt_error& error);
   void enqueue_chunk(std::span<const std::string_view> prompts, std::size_t first_index,
                      const group_ptr& group, submission* owner);
 
-  ClientConfig config_;
+  client_config config_;
   std::vector<endpoint_url> urls_;
   retry_policy policy_;
   engine_counters counters_;
@@ -121,7 +122,7 @@ class client_engine : public std::enable_shared_from_this<client_engine> {
 
   std::mutex groups_mutex_;
   std::unordered_map<std::string, std::weak_ptr<const request_group>> groups_;  // by group_key
-  group_ptr find_group(std::string_view model, const SamplingParams& params);
+  group_ptr find_group(std::string_view model, const sampling_params& params);
   std::size_t groups_after_sweep_ = 0;  // registry size after the last sweep
   group_ptr default_group_;             // the configured model and params
   std::mutex shutdown_mutex_;

@@ -32,7 +32,7 @@ std::string seconds_text(double seconds) {
   return out.str();
 }
 
-// Endpoint bytes quoted in a message: one line, no control characters, bounded.
+// endpoint_config bytes quoted in a message: one line, no control characters, bounded.
 std::string excerpt(std::string_view body) {
   std::string out(body.substr(0, error_excerpt_bytes));
   for (char& c : out) {
@@ -41,7 +41,7 @@ std::string excerpt(std::string_view body) {
   return body.size() > error_excerpt_bytes ? out + "..." : out;
 }
 
-http_settings settings_for(const endpoint_url& url, const ClientConfig& config) {
+http_settings settings_for(const endpoint_url& url, const client_config& config) {
   return http_settings{.target = url.target,
                        .host_header = url.host_header,
                        .api_key = config.api_key,
@@ -232,7 +232,7 @@ class connection {
       engine_.deliver(std::move(b), parsed_, nullptr);
       return;
     }
-    const Error unanswered{
+    const prompt_error unanswered{
         .type = errc::protocol,
         .message = "endpoint's answer breaks the protocol: " + parsed_->unanswered_reason,
         .http_status = 200,

@@ -1,8 +1,8 @@
-// The LiteLLM-compatible façade, built on Client's bulk path.
+// The LiteLLM-compatible façade, built on client's bulk path.
 #include <promptpack/litellm.hpp>
 
 #include <promptpack/client.hpp>
-#include <promptpack/request_writer.hpp>
+#include <promptpack/protocol/request_writer.hpp>
 
 #include <chrono>
 #include <random>
@@ -29,11 +29,11 @@ std::string random_id(std::string_view prefix) {
   return id;
 }
 
-ClientConfig config_for(const CompletionRequest& request, std::size_t connections) {
+client_config config_for(const completion_request& request, std::size_t connections) {
   if (request.api_base.empty()) {
     throw std::invalid_argument("api_base is empty; pass the endpoint's URL");
   }
-  ClientConfig config;
+  client_config config;
   config.endpoints = {{request.api_base, 1.0}};
   config.model = request.model;
   if (request.temperature) config.params.temperature = *request.temperature;
@@ -51,7 +51,7 @@ ClientConfig config_for(const CompletionRequest& request, std::size_t connection
 
 }  // namespace
 
-std::string join_messages(const std::vector<Message>& messages) {
+std::string join_messages(const std::vector<chat_message>& messages) {
   std::string prompt;
   for (const auto& m : messages) {
     if (!prompt.empty()) prompt.push_back(' ');
@@ -60,10 +60,10 @@ std::string join_messages(const std::vector<Message>& messages) {
   return prompt;
 }
 
-ModelResponse ModelResponse::from_outputs(std::string_view model, std::string_view prompt,
-                                          const std::vector<std::string>& outputs,
-                                          std::optional<int> max_tokens, bool chat) {
-  ModelResponse r;
+model_response model_response::from_outputs(std::string_view model, std::string_view prompt,
+                                            const std::vector<std::string>& outputs,
+                                            std::optional<int> max_tokens, bool chat) {
+  model_response r;
   r.id = random_id(chat ? "chatcmpl-" : "cmpl-");
   r.object = chat ? "chat.completion" : "text_completion";
   r.created = std::chrono::duration_cast<std::chrono::seconds>(
@@ -72,7 +72,7 @@ ModelResponse ModelResponse::from_outputs(std::string_view model, std::string_vi
   r.model = std::string(strip_custom_prefix(model));
   r.usage.prompt_tokens = count_words(prompt);
   for (std::size_t i = 0; i < outputs.size(); ++i) {
-    Choice choice;
+    choice choice;
     choice.index = static_cast<int>(i);
     choice.message.content = outputs[i];
     const int words = count_words(outputs[i]);
@@ -84,7 +84,7 @@ ModelResponse ModelResponse::from_outputs(std::string_view model, std::string_vi
   return r;
 }
 
-std::string ModelResponse::to_json() const {
+std::string model_response::to_json() const {
   const bool chat = object == "chat.completion";
   std::string out = "{\"id\":";
   append_json_string(out, id);
@@ -117,27 +117,28 @@ std::string ModelResponse::to_json() const {
   return out;
 }
 
-ModelResponse completion(const CompletionRequest& request) {
-  Client client(config_for(request, 1));
+model_response completion(const completion_request& request) {
+  promptpack::client client(config_for(request, 1));
   const std::string prompt = join_messages(request.messages);
-  Completion result = client.complete(prompt, client.config().params);
-  if (!result.ok()) throw CompletionError(std::move(*result.error));
-  return ModelResponse::from_outputs(request.model, prompt, result.outputs, request.max_tokens);
+  prompt_result result = client.complete(prompt, client.config().params);
+  if (!result.ok()) throw completion_error(std::move(*result.error));
+  return model_response::from_outputs(request.model, prompt, result.outputs, request.max_tokens);
 }
 
-std::vector<BatchCompletionResult> batch_completion(
-    const CompletionRequest& request, const std::vector<std::vector<Message>>& message_lists) {
-  Client client(config_for(request, 4));
+std::vector<batch_completion_result> batch_completion(
+    const completion_request& request,
+    const std::vector<std::vector<chat_message>>& message_lists) {
+  promptpack::client client(config_for(request, 4));
   std::vector<std::string> prompts;
   prompts.reserve(message_lists.size());
   for (const auto& messages : message_lists) prompts.push_back(join_messages(messages));
   const std::vector<std::string_view> views(prompts.begin(), prompts.end());
   auto completions = client.submit_bulk(views, client.group()).get();
-  std::vector<BatchCompletionResult> results(completions.size());
+  std::vector<batch_completion_result> results(completions.size());
   for (std::size_t i = 0; i < completions.size(); ++i) {
     if (completions[i].ok()) {
-      results[i].response = ModelResponse::from_outputs(request.model, prompts[i],
-                                                        completions[i].outputs, request.max_tokens);
+      results[i].response = model_response::from_outputs(
+          request.model, prompts[i], completions[i].outputs, request.max_tokens);
     } else {
       results[i].error = std::move(completions[i].error);
     }

@@ -1,5 +1,5 @@
 // Parses endpoint answers in place with simdjson On-Demand and matches them to the prompts sent.
-#include <promptpack/response_parser.hpp>
+#include <promptpack/protocol/response_parser.hpp>
 
 #include <simdjson.h>
 

@@ -10,7 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include <promptpack/request_writer.hpp>
+#include <promptpack/protocol/json_text.hpp>
 
 #include <algorithm>
 #include <array>

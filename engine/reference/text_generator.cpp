@@ -1,7 +1,7 @@
 // Deterministic text for the reference model: a seeded walk over a small vocabulary.
 #include "reference/text_generator.hpp"
 
-#include <promptpack/request_writer.hpp>
+#include <promptpack/protocol/json_text.hpp>
 
 #include <algorithm>
 #include <array>

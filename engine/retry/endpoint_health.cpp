@@ -1,4 +1,4 @@
-// Endpoint cool-down: a circuit breaker that opens after repeated failures.
+// endpoint_config cool-down: a circuit breaker that opens after repeated failures.
 #include "retry/endpoint_health.hpp"
 
 #include <algorithm>

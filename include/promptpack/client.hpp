@@ -1,4 +1,4 @@
-// promptpack::Client: packs prompts into batched requests over pools of keep-alive connections.
+// promptpack::client: packs prompts into batched requests over pools of keep-alive connections.
 #pragma once
 
 #include <promptpack/client_config.hpp>
@@ -31,22 +31,22 @@ struct request_group;
 
 /// A (model, params) pair prepared once: prompts submitted with the same group may share a
 /// request. Cheap to copy; keep it for as long as you submit with it. Opaque.
-class GroupHandle {
+class group_handle {
  public:
-  GroupHandle() = default;
+  group_handle() = default;
   explicit operator bool() const noexcept { return static_cast<bool>(group_); }
-  friend bool operator==(const GroupHandle&, const GroupHandle&) = default;
+  friend bool operator==(const group_handle&, const group_handle&) = default;
   /// Equal handles hash alike (for maps keyed by group).
   std::size_t hash() const noexcept { return std::hash<const void*>()(group_.get()); }
 
  private:
   friend class detail::client_engine;
-  explicit GroupHandle(std::shared_ptr<const detail::request_group> group)
+  explicit group_handle(std::shared_ptr<const detail::request_group> group)
       : group_(std::move(group)) {}
   std::shared_ptr<const detail::request_group> group_;
 };
 
-enum class ShutdownMode {
+enum class shutdown_mode {
   drain,   ///< finish every accepted prompt, then stop
   cancel,  ///< complete every unfinished prompt with a `cancelled` error, then stop
 };
@@ -54,60 +54,60 @@ enum class ShutdownMode {
 /// Sends prompts to one or many custom endpoints, many prompts per request.
 ///
 /// Two forms:
-/// - `Client(config)` owns an io_context and `config.threads` I/O threads; `shutdown()` blocks.
-/// - `Client(executor, config)` runs on the caller's executor and starts no thread. Its
+/// - `client(config)` owns an io_context and `config.threads` I/O threads; `shutdown()` blocks.
+/// - `client(executor, config)` runs on the caller's executor and starts no thread. Its
 ///   connections keep the caller's io_context busy until `async_shutdown()` completes.
 ///
 /// Thread safety: every member function may be called from any number of threads at once,
 /// except the destructor. Callbacks and sinks run on the client's executor: they must not
 /// block for long, and must not call shutdown() or destroy the client.
-class Client {
+class client {
  public:
   using executor_type = boost::asio::any_io_executor;
 
   /// Starts the I/O threads. Connections are opened lazily. Throws std::invalid_argument on a bad
   /// configuration (no endpoint, a malformed URL, an unreadable ca_file, bad extra params).
-  explicit Client(ClientConfig config);
+  explicit client(client_config config);
   /// Runs on `executor` (e.g. `ioc.get_executor()`), with no thread of its own. Throws as above.
-  Client(executor_type executor, ClientConfig config);
+  client(executor_type executor, client_config config);
   /// The threaded form cancels whatever is unfinished and joins its threads. The executor form
   /// starts a cancelling shutdown and returns at once; the client's work then ends when the
   /// caller's io_context runs it (await async_shutdown() first to end it in order).
-  ~Client();
+  ~client();
   /// Throws std::invalid_argument for what the constructor would refuse, without starting
   /// anything: lets a tool check its settings before it touches its output.
-  static void validate(const ClientConfig& config);
+  static void validate(const client_config& config);
 
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
 
   executor_type get_executor() const noexcept;
 
   /// The group of the configured model with `params` (the configured defaults if omitted).
-  GroupHandle group() const;
-  GroupHandle group(const SamplingParams& params) const;
+  group_handle group() const;
+  group_handle group(const sampling_params& params) const;
   /// The group of another model: `model` as the user names it (`custom/` is stripped).
-  GroupHandle group(std::string_view model, const SamplingParams& params) const;
+  group_handle group(std::string_view model, const sampling_params& params) const;
 
   /// One prompt, one future. Allocates per prompt: for many prompts prefer submit_bulk().
-  std::future<Completion> submit(std::string prompt);
-  std::future<Completion> submit(std::string prompt, const SamplingParams& params);
-  std::vector<std::future<Completion>> submit_many(std::span<const std::string> prompts,
-                                                   const SamplingParams& params);
+  std::future<prompt_result> submit(std::string prompt);
+  std::future<prompt_result> submit(std::string prompt, const sampling_params& params);
+  std::vector<std::future<prompt_result>> submit_many(std::span<const std::string> prompts,
+                                                      const sampling_params& params);
 
   /// The bulk path: no per-prompt future, lock or allocation. The prompts' bytes must stay valid
   /// until sink.on_complete() returns. Blocks while max_pending prompts are pending.
-  void submit_bulk(std::span<const std::string_view> prompts, const GroupHandle& group,
-                   BulkSink& sink);
+  void submit_bulk(std::span<const std::string_view> prompts, const group_handle& group,
+                   bulk_sink& sink);
   /// The bulk path with one future for the whole span, results in input order.
-  std::future<std::vector<Completion>> submit_bulk(std::span<const std::string_view> prompts,
-                                                   const GroupHandle& group);
+  std::future<std::vector<prompt_result>> submit_bulk(std::span<const std::string_view> prompts,
+                                                      const group_handle& group);
 
   /// Blocks until the prompt completes. Not from the client's own executor.
-  Completion complete(std::string prompt, const SamplingParams& params);
+  prompt_result complete(std::string prompt, const sampling_params& params);
 
-  /// Completes `prompt` asynchronously with void(boost::system::error_code, Completion). The
-  /// error code is a promptpack::errc when the prompt failed (Completion::error says more), so
+  /// Completes `prompt` asynchronously with void(boost::system::error_code, prompt_result). The
+  /// error code is a promptpack::errc when the prompt failed (prompt_result::error says more), so
   /// `use_awaitable` throws boost::system::system_error then; `as_tuple(use_awaitable)` does not.
   ///
   /// Cancellation: the token's cancellation slot is honoured. On cancellation the handler runs
@@ -118,11 +118,11 @@ class Client {
   /// kept busy (outstanding work) until it has run. Never blocks: when max_pending prompts are
   /// pending, the prompt waits for room.
   template <class CompletionToken = boost::asio::deferred_t>
-  auto async_complete(std::string prompt, const SamplingParams& params,
+  auto async_complete(std::string prompt, const sampling_params& params,
                       CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken,
-                                       void(boost::system::error_code, Completion)>(
-        [this](auto handler, std::string p, const SamplingParams& sp) {
+                                       void(boost::system::error_code, prompt_result)>(
+        [this](auto handler, std::string p, const sampling_params& sp) {
           // Taken before the handler's type is erased: its own executor, tracked, so that the
           // caller's io_context keeps running until the handler has run.
           executor_type work =
@@ -137,9 +137,9 @@ class Client {
   /// cancels what is unfinished, and completes with void(boost::system::error_code) when every
   /// accepted prompt has completed and every connection has closed. Idempotent.
   template <class CompletionToken = boost::asio::deferred_t>
-  auto async_shutdown(ShutdownMode mode, CompletionToken&& token = {}) {
+  auto async_shutdown(shutdown_mode mode, CompletionToken&& token = {}) {
     return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
-        [this](auto handler, ShutdownMode m) {
+        [this](auto handler, shutdown_mode m) {
           start_shutdown(m, shutdown_handler(std::move(handler)));
         },
         token, mode);
@@ -147,19 +147,19 @@ class Client {
 
   /// The threaded form's shutdown: as async_shutdown, but blocks until it is over. Throws
   /// std::logic_error in the executor form, where blocking could stall the caller's own loop.
-  void shutdown(ShutdownMode mode = ShutdownMode::drain);
+  void shutdown(shutdown_mode mode = shutdown_mode::drain);
 
-  ClientStats stats() const;
-  const ClientConfig& config() const noexcept;
+  client_stats stats() const;
+  const client_config& config() const noexcept;
 
  private:
   using completion_handler =
-      boost::asio::any_completion_handler<void(boost::system::error_code, Completion)>;
+      boost::asio::any_completion_handler<void(boost::system::error_code, prompt_result)>;
   using shutdown_handler = boost::asio::any_completion_handler<void(boost::system::error_code)>;
 
-  void start_async(std::string prompt, const SamplingParams& params, completion_handler handler,
+  void start_async(std::string prompt, const sampling_params& params, completion_handler handler,
                    executor_type handler_work);
-  void start_shutdown(ShutdownMode mode, shutdown_handler handler);
+  void start_shutdown(shutdown_mode mode, shutdown_handler handler);
 
   std::shared_ptr<detail::client_engine> engine_;
 };
@@ -167,6 +167,6 @@ class Client {
 }  // namespace promptpack
 
 template <>
-struct std::hash<promptpack::GroupHandle> {
-  std::size_t operator()(const promptpack::GroupHandle& h) const noexcept { return h.hash(); }
+struct std::hash<promptpack::group_handle> {
+  std::size_t operator()(const promptpack::group_handle& h) const noexcept { return h.hash(); }
 };

@@ -1,4 +1,4 @@
-// Configuration of promptpack::Client: endpoints, batching, connections, failures and TLS.
+// Configuration of promptpack::client: endpoints, batching, connections, failures and TLS.
 #pragma once
 
 #include <promptpack/sampling_params.hpp>
@@ -12,16 +12,16 @@
 namespace promptpack {
 
 /// One custom endpoint. `api_base` is POSTed to exactly as given (scheme, host, port, path, query).
-struct Endpoint {
+struct endpoint_config {
   std::string api_base;  ///< http://host[:port]/path or https://...
   double weight = 1.0;   ///< share of the load relative to other endpoints, > 0: it sets the
                          ///< endpoint's share of connections, and breaks ties when idle
 };
 
-struct ClientConfig {
-  std::vector<Endpoint> endpoints;  ///< at least one
-  std::string model;                ///< `custom/NAME` or `NAME`; `custom/` is stripped on the wire
-  SamplingParams params;            ///< defaults for prompts submitted without their own
+struct client_config {
+  std::vector<endpoint_config> endpoints;  ///< at least one
+  std::string model;       ///< `custom/NAME` or `NAME`; `custom/` is stripped on the wire
+  sampling_params params;  ///< defaults for prompts submitted without their own
 
   // Batching.
   std::size_t max_batch_prompts = 64;  ///< prompts per request, at most

@@ -1,4 +1,4 @@
-// Counters of a Client, as a snapshot that a progress line or a /metrics page can read.
+// Counters of a client, as a snapshot that a progress line or a /metrics page can read.
 #pragma once
 
 #include <cstdint>
@@ -6,7 +6,7 @@
 namespace promptpack {
 
 /// A point-in-time copy of the client's counters. Counters only grow; gauges go up and down.
-struct ClientStats {
+struct client_stats {
   std::uint64_t prompts_submitted = 0;     ///< counter
   std::uint64_t prompts_succeeded = 0;     ///< counter
   std::uint64_t prompts_failed = 0;        ///< counter, every error type

@@ -1,4 +1,5 @@
-// What a prompt ends with: its outputs or an Error; and the bulk interface that avoids copies.
+// What a prompt ends with: its outputs or a prompt_error; and the bulk interface that avoids
+// copies.
 #pragma once
 
 #include <promptpack/error.hpp>
@@ -13,34 +14,34 @@
 namespace promptpack {
 
 /// The owned result of one prompt.
-struct Completion {
-  std::vector<std::string> outputs;  ///< every output the endpoint gave, in order
-  std::optional<Error> error;        ///< set when the prompt failed; outputs is then empty
+struct prompt_result {
+  std::vector<std::string> outputs;   ///< every output the endpoint gave, in order
+  std::optional<prompt_error> error;  ///< set when the prompt failed; outputs is then empty
 
   bool ok() const noexcept { return !error.has_value(); }
 };
 
 /// One prompt's result as seen by a bulk sink. The views are valid only during the callback.
-struct BulkResult {
+struct bulk_result {
   std::size_t index = 0;                      ///< position in the submitted span
   std::span<const std::string_view> outputs;  ///< empty when error != nullptr
-  const Error* error = nullptr;               ///< null on success
+  const prompt_error* error = nullptr;        ///< null on success
 };
 
 /// Receives the results of one submit_bulk() call. Implemented by the caller.
 /// on_results() runs on the client's I/O threads, possibly on several at once for different
 /// exchanges; each index is delivered exactly once. on_complete() runs once, after the last
 /// on_results() call has returned; the sink may be destroyed from then on.
-class BulkSink {
+class bulk_sink {
  public:
-  virtual void on_results(std::span<const BulkResult> results) = 0;
+  virtual void on_results(std::span<const bulk_result> results) = 0;
   virtual void on_complete() = 0;
 
  protected:
-  ~BulkSink() = default;
+  ~bulk_sink() = default;
 };
 
-/// Copies a bulk result into an owned Completion.
-Completion to_completion(const BulkResult& result);
+/// Copies a bulk result into an owned prompt_result.
+prompt_result to_completion(const bulk_result& result);
 
 }  // namespace promptpack

@@ -1,4 +1,5 @@
-// The error vocabulary of promptpack: the fixed error types of PROTOCOL.md and the Error record.
+// The error vocabulary of promptpack: the fixed error types of PROTOCOL.md and the prompt_error
+// record.
 #pragma once
 
 #include <boost/system/error_code.hpp>
@@ -34,7 +35,7 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
 }
 
 /// Why one prompt failed. Messages say what happened and what to do about it.
-struct Error {
+struct prompt_error {
   errc type = errc::protocol;
   std::string message;  ///< human-readable; never contains the API key
   int http_status = 0;  ///< the last HTTP status seen, 0 when there was none

@@ -12,16 +12,16 @@
 
 namespace promptpack {
 
-struct Message {
+struct chat_message {
   std::string role = "user";
   std::string content;
 };
 
 /// The arguments of litellm.completion() that the custom protocol uses.
-struct CompletionRequest {
-  std::string model;              ///< `custom/NAME`
-  std::vector<Message> messages;  ///< joined into one prompt with single spaces
-  std::string api_base;           ///< the endpoint URL, http:// or https://
+struct completion_request {
+  std::string model;                   ///< `custom/NAME`
+  std::vector<chat_message> messages;  ///< joined into one prompt with single spaces
+  std::string api_base;                ///< the endpoint URL, http:// or https://
   std::optional<double> temperature;
   std::optional<int> max_tokens;
   std::optional<double> top_p;
@@ -33,13 +33,13 @@ struct CompletionRequest {
 };
 
 /// An OpenAI `chat.completion` (or `text_completion`) object.
-struct ModelResponse {
-  struct Choice {
+struct model_response {
+  struct choice {
     int index = 0;
-    Message message{"assistant", ""};
+    chat_message message{"assistant", ""};
     std::string finish_reason = "stop";  ///< "length" when the output used all of max_tokens
   };
-  struct Usage {
+  struct token_usage {
     int prompt_tokens = 0;  ///< whitespace-separated words: the protocol reports no tokens
     int completion_tokens = 0;
     int total_tokens = 0;
@@ -49,42 +49,42 @@ struct ModelResponse {
   std::string object = "chat.completion";  ///< or "text_completion" (choices then carry "text")
   std::int64_t created = 0;                ///< Unix seconds
   std::string model;
-  std::vector<Choice> choices;  ///< one per output of the endpoint
-  Usage usage;
+  std::vector<choice> choices;  ///< one per output of the endpoint
+  token_usage usage;
 
   /// Builds the response for `prompt` from the endpoint's outputs.
-  static ModelResponse from_outputs(std::string_view model, std::string_view prompt,
-                                    const std::vector<std::string>& outputs,
-                                    std::optional<int> max_tokens, bool chat = true);
+  static model_response from_outputs(std::string_view model, std::string_view prompt,
+                                     const std::vector<std::string>& outputs,
+                                     std::optional<int> max_tokens, bool chat = true);
   std::string to_json() const;
 };
 
 /// Thrown by completion() when the prompt fails; error() says how (type, message, status).
-class CompletionError : public std::runtime_error {
+class completion_error : public std::runtime_error {
  public:
-  explicit CompletionError(Error e) : std::runtime_error(e.message), error_(std::move(e)) {}
-  const Error& error() const noexcept { return error_; }
+  explicit completion_error(prompt_error e) : std::runtime_error(e.message), error_(std::move(e)) {}
+  const prompt_error& error() const noexcept { return error_; }
 
  private:
-  Error error_;
+  prompt_error error_;
 };
 
 /// The joined prompt LiteLLM sends for `messages`: the contents joined with one space.
-std::string join_messages(const std::vector<Message>& messages);
+std::string join_messages(const std::vector<chat_message>& messages);
 
-/// One request, blocking. Throws CompletionError on failure and std::invalid_argument on a bad
+/// One request, blocking. Throws completion_error on failure and std::invalid_argument on a bad
 /// request (no api_base, a malformed URL).
-ModelResponse completion(const CompletionRequest& request);
+model_response completion(const completion_request& request);
 
 /// The result of one message list in batch_completion(): a response or an error.
-struct BatchCompletionResult {
-  std::optional<ModelResponse> response;
-  std::optional<Error> error;
+struct batch_completion_result {
+  std::optional<model_response> response;
+  std::optional<prompt_error> error;
 };
 
 /// Many message lists with the same settings (`request.messages` is ignored), packed into few
 /// requests instead of LiteLLM's one request per prompt. Results are in input order.
-std::vector<BatchCompletionResult> batch_completion(
-    const CompletionRequest& request, const std::vector<std::vector<Message>>& message_lists);
+std::vector<batch_completion_result> batch_completion(
+    const completion_request& request, const std::vector<std::vector<chat_message>>& message_lists);
 
 }  // namespace promptpack

@@ -9,7 +9,7 @@ namespace promptpack {
 
 /// Sampling parameters. The defaults are the seed document's example (32, 0.7, 1.0, 40).
 /// Only prompts that share the model and every field here are packed into one request.
-struct SamplingParams {
+struct sampling_params {
   int max_tokens = 32;       ///< tokens (the reference server counts words)
   double temperature = 0.7;  ///< softmax temperature, >= 0
   double top_p = 1.0;        ///< nucleus mass, in (0, 1]
@@ -19,7 +19,7 @@ struct SamplingParams {
   /// name and raw JSON value text, for example {"stop", "[\"\\n\"]"} or {"seed", "7"}.
   std::vector<std::pair<std::string, std::string>> extra;
 
-  friend bool operator==(const SamplingParams&, const SamplingParams&) = default;
+  friend bool operator==(const sampling_params&, const sampling_params&) = default;
 };
 
 }  // namespace promptpack

@@ -1,4 +1,4 @@
-// Uses the installed promptpack as a user would: a Client on the program's own io_context with
+// Uses the installed promptpack as a user would: a client on the program's own io_context with
 // co_await, as_tuple, a cancellation slot and async_shutdown; and the threaded form.
 #include <promptpack/client.hpp>
 
@@ -26,8 +26,8 @@ void check(bool ok, const char* what) {
   }
 }
 
-promptpack::ClientConfig config_for(const std::string& url) {
-  promptpack::ClientConfig config;
+promptpack::client_config config_for(const std::string& url) {
+  promptpack::client_config config;
   config.endpoints = {{url, 1.0}};
   config.model = "custom/consumer";
   config.max_retries = 0;
@@ -35,14 +35,14 @@ promptpack::ClientConfig config_for(const std::string& url) {
   return config;
 }
 
-asio::awaitable<void> use_client(promptpack::Client& client) {
-  const promptpack::SamplingParams params;
+asio::awaitable<void> use_client(promptpack::client& client) {
+  const promptpack::sampling_params params;
   // as_tuple: a failed prompt is data, with a promptpack::errc code.
   auto [ec, completion] =
       co_await client.async_complete("hello", params, asio::as_tuple(asio::use_awaitable));
   check(ec == promptpack::errc::connection, "as_tuple gives errc::connection for a dead endpoint");
   check(!completion.ok() && completion.error->type == promptpack::errc::connection,
-        "the Completion carries the error too");
+        "the prompt_result carries the error too");
   check(ec.category() == promptpack::error_category(), "the code is in promptpack's category");
 
   // use_awaitable alone throws boost::system::system_error.
@@ -58,12 +58,12 @@ asio::awaitable<void> use_client(promptpack::Client& client) {
   asio::cancellation_signal cancel;
   bool cancelled = false;
   client.async_complete("to be cancelled", params,
-                        asio::bind_cancellation_slot(
-                            cancel.slot(), [&](boost::system::error_code e, promptpack::Completion) {
-                              cancelled = e == asio::error::operation_aborted;
-                            }));
+                        asio::bind_cancellation_slot(cancel.slot(), [&](boost::system::error_code e,
+                                                                        promptpack::prompt_result) {
+                          cancelled = e == asio::error::operation_aborted;
+                        }));
   cancel.emit(asio::cancellation_type::terminal);
-  co_await client.async_shutdown(promptpack::ShutdownMode::drain, asio::use_awaitable);
+  co_await client.async_shutdown(promptpack::shutdown_mode::drain, asio::use_awaitable);
   check(cancelled, "cancellation completes the handler with operation_aborted");
 }
 
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
   // after every handler has run.
   {
     asio::io_context ioc;
-    promptpack::Client client(ioc.get_executor(), config_for(url));
+    promptpack::client client(ioc.get_executor(), config_for(url));
     bool finished = false;
     asio::co_spawn(ioc, use_client(client), [&](std::exception_ptr e) { finished = !e; });
     ioc.run();
@@ -85,8 +85,9 @@ int main(int argc, char** argv) {
 
   // The threaded form.
   {
-    promptpack::Client client(config_for(url));
-    const promptpack::Completion result = client.complete("hello", promptpack::SamplingParams{});
+    promptpack::client client(config_for(url));
+    const promptpack::prompt_result result =
+        client.complete("hello", promptpack::sampling_params{});
     check(!result.ok() && result.error->type == promptpack::errc::connection,
           "the threaded form gives a connection error");
   }

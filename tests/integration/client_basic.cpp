@@ -1,4 +1,4 @@
-// purpose: promptpack::Client end to end: API forms, packing, grouping, threads and shutdown.
+// purpose: promptpack::client end to end: API forms, packing, grouping, threads and shutdown.
 #include <promptpack/client.hpp>
 
 #include <boost/test/unit_test.hpp>
@@ -28,14 +28,14 @@
 namespace {
 
 namespace asio = boost::asio;
-using promptpack::BulkResult;
-using promptpack::BulkSink;
-using promptpack::Client;
-using promptpack::ClientConfig;
-using promptpack::Completion;
+using promptpack::bulk_result;
+using promptpack::bulk_sink;
+using promptpack::client;
+using promptpack::client_config;
 using promptpack::errc;
-using promptpack::SamplingParams;
-using promptpack::ShutdownMode;
+using promptpack::prompt_result;
+using promptpack::sampling_params;
+using promptpack::shutdown_mode;
 using promptpack::reference::generator_kind;
 using promptpack::reference::reference_config;
 using promptpack::test::running_server;
@@ -53,8 +53,8 @@ reference_config server_config(generator_kind generator = generator_kind::echo) 
   return config;
 }
 
-ClientConfig make_config(const std::string& url) {
-  ClientConfig config;
+client_config make_config(const std::string& url) {
+  client_config config;
   config.endpoints = {{url, 1.0}};
   config.model = "custom/test-model";
   config.connections_per_endpoint = 4;
@@ -80,13 +80,13 @@ std::size_t word_count(std::string_view text) {
   return words;
 }
 
-std::string describe(const Completion& c) {
+std::string describe(const prompt_result& c) {
   if (c.ok()) return "ok";
   return std::string(promptpack::to_string(c.error->type)) + ": " + c.error->message;
 }
 
 /// The echo generator answers each prompt with itself, once.
-void check_echo(const Completion& c, const std::string& prompt) {
+void check_echo(const prompt_result& c, const std::string& prompt) {
   BOOST_TEST_REQUIRE(c.ok(), prompt << " failed: " << describe(c));
   BOOST_TEST(c.outputs == strings{prompt});
 }
@@ -97,11 +97,11 @@ bool ready(std::future<T>& f, std::chrono::seconds within = hang_guard) {
 }
 
 /// Counts how often each index arrives and checks that on_complete() comes once, after them all.
-class counting_sink final : public BulkSink {
+class counting_sink final : public bulk_sink {
  public:
   explicit counting_sink(const strings& prompts) : prompts_(prompts), counts_(prompts.size()) {}
 
-  void on_results(std::span<const BulkResult> results) override {
+  void on_results(std::span<const bulk_result> results) override {
     if (completed_.load()) late_results_.fetch_add(1);
     for (const auto& r : results) {
       if (r.index >= counts_.size()) {
@@ -152,7 +152,7 @@ struct loaded_client {
     auto config = make_config(server.url());
     config.connections_per_endpoint = 2;
     config.max_batch_prompts = 10;
-    client = std::make_unique<Client>(config);
+    client = std::make_unique<promptpack::client>(config);
     for (const auto& p : prompts) futures.push_back(client->submit(p));
   }
   static reference_config slow_config(double latency_ms) {
@@ -171,18 +171,18 @@ struct loaded_client {
 
   running_server server;
   strings prompts = numbered("loaded", 200);
-  std::unique_ptr<Client> client;
-  std::vector<std::future<Completion>> futures;
+  std::unique_ptr<promptpack::client> client;
+  std::vector<std::future<prompt_result>> futures;
 };
 
 /// Every future is complete, and each holds the echo or a `cancelled` error. Returns the number
 /// cancelled.
-std::size_t check_echo_or_cancelled(std::vector<std::future<Completion>>& futures,
+std::size_t check_echo_or_cancelled(std::vector<std::future<prompt_result>>& futures,
                                     const strings& prompts) {
   std::size_t cancelled = 0;
   for (std::size_t i = 0; i < futures.size(); ++i) {
     BOOST_TEST_REQUIRE(ready(futures[i], std::chrono::seconds(0)), "future " << i << " pending");
-    const Completion c = futures[i].get();
+    const prompt_result c = futures[i].get();
     if (c.ok()) {
       BOOST_TEST(c.outputs == strings{prompts[i]});
     } else {
@@ -198,12 +198,12 @@ std::size_t check_echo_or_cancelled(std::vector<std::future<Completion>>& future
 namespace {
 
 // What async_complete's handler received, as a future (use_future alone would throw the code).
-using async_outcome = std::pair<boost::system::error_code, Completion>;
-std::future<async_outcome> async_outcome_of(Client& client, std::string prompt) {
+using async_outcome = std::pair<boost::system::error_code, prompt_result>;
+std::future<async_outcome> async_outcome_of(client& client, std::string prompt) {
   auto promise = std::make_shared<std::promise<async_outcome>>();
   auto future = promise->get_future();
-  client.async_complete(std::move(prompt), SamplingParams{},
-                        [promise](boost::system::error_code ec, Completion c) {
+  client.async_complete(std::move(prompt), sampling_params{},
+                        [promise](boost::system::error_code ec, prompt_result c) {
                           promise->set_value({ec, std::move(c)});
                         });
   return future;
@@ -215,11 +215,11 @@ BOOST_AUTO_TEST_SUITE(client_basic)
 
 BOOST_AUTO_TEST_CASE(submit_returns_a_future_per_prompt) {
   running_server server(server_config());
-  Client client(make_config(server.url()));
+  promptpack::client client(make_config(server.url()));
   const strings prompts = numbered("submit", 20);
-  std::vector<std::future<Completion>> futures;
+  std::vector<std::future<prompt_result>> futures;
   for (const auto& p : prompts) futures.push_back(client.submit(p));
-  futures.push_back(client.submit("with params", SamplingParams{.max_tokens = 5}));
+  futures.push_back(client.submit("with params", sampling_params{.max_tokens = 5}));
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     BOOST_TEST_REQUIRE(ready(futures[i]));
     check_echo(futures[i].get(), prompts[i]);
@@ -230,9 +230,9 @@ BOOST_AUTO_TEST_CASE(submit_returns_a_future_per_prompt) {
 
 BOOST_AUTO_TEST_CASE(submit_many_returns_futures_in_input_order) {
   running_server server(server_config());
-  Client client(make_config(server.url()));
+  promptpack::client client(make_config(server.url()));
   const strings prompts = numbered("many", 50);
-  auto futures = client.submit_many(prompts, SamplingParams{});
+  auto futures = client.submit_many(prompts, sampling_params{});
   BOOST_TEST_REQUIRE(futures.size() == prompts.size());
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     BOOST_TEST_REQUIRE(ready(futures[i]));
@@ -244,7 +244,7 @@ BOOST_AUTO_TEST_CASE(submit_bulk_future_gives_results_in_input_order) {
   running_server server(server_config());
   auto config = make_config(server.url());
   config.max_batch_prompts = 7;  // many batches on several connections, finishing in any order
-  Client client(config);
+  promptpack::client client(config);
   const strings prompts = numbered("bulk", 500);
   const auto views = views_of(prompts);
   auto future = client.submit_bulk(views, client.group());
@@ -256,7 +256,7 @@ BOOST_AUTO_TEST_CASE(submit_bulk_future_gives_results_in_input_order) {
 
 BOOST_AUTO_TEST_CASE(submit_bulk_empty_span_completes_at_once) {
   running_server server(server_config());
-  Client client(make_config(server.url()));
+  promptpack::client client(make_config(server.url()));
   auto future = client.submit_bulk(std::span<const std::string_view>{}, client.group());
   BOOST_TEST_REQUIRE(ready(future));
   BOOST_TEST(future.get().empty());
@@ -266,7 +266,7 @@ BOOST_AUTO_TEST_CASE(submit_bulk_sink_gets_every_index_once_then_one_on_complete
   running_server server(server_config());
   auto config = make_config(server.url());
   config.max_batch_prompts = 16;
-  Client client(config);
+  promptpack::client client(config);
   const strings prompts = numbered("sink", 1000);
   const auto views = views_of(prompts);
   counting_sink sink(prompts);
@@ -277,21 +277,21 @@ BOOST_AUTO_TEST_CASE(submit_bulk_sink_gets_every_index_once_then_one_on_complete
 
 BOOST_AUTO_TEST_CASE(async_complete_with_a_callback) {
   running_server server(server_config());
-  Client client(make_config(server.url()));
-  std::promise<Completion> promise;
+  promptpack::client client(make_config(server.url()));
+  std::promise<prompt_result> promise;
   auto future = promise.get_future();
   client.async_complete(
-      "callback prompt", SamplingParams{},
-      [&promise](boost::system::error_code, Completion c) { promise.set_value(std::move(c)); });
+      "callback prompt", sampling_params{},
+      [&promise](boost::system::error_code, prompt_result c) { promise.set_value(std::move(c)); });
   BOOST_TEST_REQUIRE(ready(future));
   check_echo(future.get(), "callback prompt");
 }
 
 BOOST_AUTO_TEST_CASE(async_complete_with_use_future) {
   running_server server(server_config());
-  Client client(make_config(server.url()));
-  std::future<Completion> future =
-      client.async_complete("future prompt", SamplingParams{}, asio::use_future);
+  promptpack::client client(make_config(server.url()));
+  std::future<prompt_result> future =
+      client.async_complete("future prompt", sampling_params{}, asio::use_future);
   BOOST_TEST_REQUIRE(ready(future));
   check_echo(future.get(), "future prompt");
 }
@@ -299,9 +299,9 @@ BOOST_AUTO_TEST_CASE(async_complete_with_use_future) {
 BOOST_AUTO_TEST_CASE(async_complete_with_use_awaitable_resumes_on_the_callers_context) {
   running_server server(server_config());
   asio::io_context ioc;  // outlives the client, which may still post to it if the test fails
-  Client client(make_config(server.url()));
+  promptpack::client client(make_config(server.url()));
   const strings prompts = numbered("awaited", 5);
-  std::vector<Completion> results;
+  std::vector<prompt_result> results;
   int resumed_elsewhere = 0;
   std::exception_ptr failure;
   bool finished = false;
@@ -311,7 +311,7 @@ BOOST_AUTO_TEST_CASE(async_complete_with_use_awaitable_resumes_on_the_callers_co
         const auto own_thread = std::this_thread::get_id();  // the one thread running `ioc`
         for (const auto& p : prompts) {
           results.push_back(
-              co_await client.async_complete(p, SamplingParams{}, asio::use_awaitable));
+              co_await client.async_complete(p, sampling_params{}, asio::use_awaitable));
           if (std::this_thread::get_id() != own_thread) ++resumed_elsewhere;
         }
       },
@@ -329,32 +329,32 @@ BOOST_AUTO_TEST_CASE(async_complete_with_use_awaitable_resumes_on_the_callers_co
 
 BOOST_AUTO_TEST_CASE(async_complete_with_deferred_starts_only_when_launched) {
   running_server server(server_config());
-  Client client(make_config(server.url()));
-  auto op = client.async_complete("deferred prompt", SamplingParams{}, asio::deferred);
+  promptpack::client client(make_config(server.url()));
+  auto op = client.async_complete("deferred prompt", sampling_params{}, asio::deferred);
   BOOST_TEST(client.stats().prompts_submitted == 0u);  // nothing happens until launched
-  std::future<Completion> future = std::move(op)(asio::use_future);
+  std::future<prompt_result> future = std::move(op)(asio::use_future);
   BOOST_TEST_REQUIRE(ready(future));
   check_echo(future.get(), "deferred prompt");
 
-  std::promise<Completion> promise;
+  std::promise<prompt_result> promise;
   auto second = promise.get_future();
-  client.async_complete("deferred callback", SamplingParams{}, asio::deferred)(
-      [&promise](boost::system::error_code, Completion c) { promise.set_value(std::move(c)); });
+  client.async_complete("deferred callback", sampling_params{}, asio::deferred)(
+      [&promise](boost::system::error_code, prompt_result c) { promise.set_value(std::move(c)); });
   BOOST_TEST_REQUIRE(ready(second));
   check_echo(second.get(), "deferred callback");
 }
 
 BOOST_AUTO_TEST_CASE(complete_blocks_until_the_answer) {
   running_server server(server_config());
-  Client client(make_config(server.url()));
-  check_echo(client.complete("blocking prompt", SamplingParams{}), "blocking prompt");
+  promptpack::client client(make_config(server.url()));
+  check_echo(client.complete("blocking prompt", sampling_params{}), "blocking prompt");
 }
 
 BOOST_AUTO_TEST_CASE(prompts_are_packed_into_few_requests) {
   running_server server(server_config());
   auto config = make_config(server.url());
   config.max_batch_prompts = 100;
-  Client client(config);
+  promptpack::client client(config);
   const strings prompts = numbered("packed", 1000);
   const auto views = views_of(prompts);
   auto future = client.submit_bulk(views, client.group());
@@ -372,17 +372,17 @@ BOOST_AUTO_TEST_CASE(prompts_with_different_params_never_share_a_request) {
   running_server server(server_config(generator_kind::text));
   auto config = make_config(server.url());
   config.max_delay_us = 100000;
-  Client client(config);
-  const SamplingParams short_params{.max_tokens = 3};
-  const SamplingParams long_params{.max_tokens = 9};
+  promptpack::client client(config);
+  const sampling_params short_params{.max_tokens = 3};
+  const sampling_params long_params{.max_tokens = 9};
   const strings prompts = numbered("grouped", 40);
-  std::vector<std::future<Completion>> futures;
+  std::vector<std::future<prompt_result>> futures;
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     futures.push_back(client.submit(prompts[i], i % 2 == 0 ? short_params : long_params));
   }
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     BOOST_TEST_REQUIRE(ready(futures[i]));
-    const Completion c = futures[i].get();
+    const prompt_result c = futures[i].get();
     BOOST_TEST_REQUIRE(c.ok(), describe(c));
     BOOST_TEST_REQUIRE(c.outputs.size() == 1u);
     BOOST_TEST(word_count(c.outputs[0]) == (i % 2 == 0 ? 3u : 9u),
@@ -395,13 +395,13 @@ BOOST_AUTO_TEST_CASE(echo_groups_by_params_in_separate_requests) {
   running_server server(server_config());
   auto config = make_config(server.url());
   config.max_delay_us = 100000;
-  Client client(config);
+  promptpack::client client(config);
   const strings a = numbered("group a", 10);
   const strings b = numbered("group b", 10);
   const auto va = views_of(a);
   const auto vb = views_of(b);
-  auto fa = client.submit_bulk(va, client.group(SamplingParams{.temperature = 0.1}));
-  auto fb = client.submit_bulk(vb, client.group(SamplingParams{.temperature = 0.9}));
+  auto fa = client.submit_bulk(va, client.group(sampling_params{.temperature = 0.1}));
+  auto fb = client.submit_bulk(vb, client.group(sampling_params{.temperature = 0.9}));
   BOOST_TEST_REQUIRE(ready(fa));
   BOOST_TEST_REQUIRE(ready(fb));
   const auto ra = fa.get();
@@ -413,7 +413,7 @@ BOOST_AUTO_TEST_CASE(echo_groups_by_params_in_separate_requests) {
 
 BOOST_AUTO_TEST_CASE(invalid_utf8_fails_alone_and_its_neighbours_succeed) {
   running_server server(server_config());
-  Client client(make_config(server.url()));
+  promptpack::client client(make_config(server.url()));
   const strings prompts{"fine one", "bad \xff\xfe bytes", "fine two", "truncated \xe2\x82",
                         "fine three"};
   const auto views = views_of(prompts);
@@ -432,15 +432,15 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_fails_alone_and_its_neighbours_succeed) {
 
   auto single = client.submit("bad \xc3\x28");
   BOOST_TEST_REQUIRE(ready(single));
-  const Completion c = single.get();
+  const prompt_result c = single.get();
   BOOST_TEST_REQUIRE(!c.ok());
   BOOST_TEST((c.error->type == errc::invalid_input));
 }
 
 BOOST_AUTO_TEST_CASE(every_output_of_a_prompt_is_kept) {
   running_server server(server_config(generator_kind::text));
-  Client client(make_config(server.url()));
-  SamplingParams params{.max_tokens = 4};
+  promptpack::client client(make_config(server.url()));
+  sampling_params params{.max_tokens = 4};
   params.extra = {{"n", "3"}};
   const strings prompts = numbered("three outputs", 10);
   const auto views = views_of(prompts);
@@ -459,7 +459,7 @@ BOOST_AUTO_TEST_CASE(reordered_answers_are_matched_by_their_echoed_prompts) {
   running_server server(config);
   auto client_config = make_config(server.url());
   client_config.max_batch_prompts = 25;
-  Client client(client_config);
+  promptpack::client client(client_config);
   strings prompts = numbered("shuffled", 100);
   prompts.push_back("twin");
   prompts.push_back("twin");  // identical prompts are matched in order
@@ -474,10 +474,10 @@ BOOST_AUTO_TEST_CASE(keep_alive_connections_are_reused) {
   running_server server(server_config());
   auto config = make_config(server.url());
   config.connections_per_endpoint = 3;
-  Client client(config);
+  promptpack::client client(config);
   for (int i = 0; i < 60; ++i) {
     const std::string prompt = "sequential " + std::to_string(i);
-    check_echo(client.complete(prompt, SamplingParams{}), prompt);
+    check_echo(client.complete(prompt, sampling_params{}), prompt);
   }
   BOOST_TEST(server.server.stats().requests.load() == 60u);
   BOOST_TEST(server.server.stats().connections.load() <= 3u);
@@ -486,7 +486,7 @@ BOOST_AUTO_TEST_CASE(keep_alive_connections_are_reused) {
 
 BOOST_AUTO_TEST_CASE(many_threads_submit_at_once) {
   running_server server(server_config());
-  Client client(make_config(server.url()));
+  promptpack::client client(make_config(server.url()));
   constexpr int thread_count = 8;
   constexpr int per_thread = 200;
   std::atomic<int> wrong{0};
@@ -495,14 +495,14 @@ BOOST_AUTO_TEST_CASE(many_threads_submit_at_once) {
   for (int t = 0; t < thread_count; ++t) {
     threads.emplace_back([&, t] {
       const strings prompts = numbered("thread " + std::to_string(t), per_thread);
-      std::vector<std::future<Completion>> futures;
+      std::vector<std::future<prompt_result>> futures;
       for (const auto& p : prompts) futures.push_back(client.submit(p));
       for (int i = 0; i < per_thread; ++i) {
         if (!ready(futures[i])) {
           ++hung;
           continue;
         }
-        const Completion c = futures[i].get();
+        const prompt_result c = futures[i].get();
         if (!c.ok() || c.outputs != strings{prompts[i]}) ++wrong;
       }
     });
@@ -519,7 +519,7 @@ BOOST_AUTO_TEST_CASE(stats_are_consistent_after_completion) {
   running_server server(server_config());
   auto config = make_config(server.url());
   config.max_batch_prompts = 50;
-  Client client(config);
+  promptpack::client client(config);
   const strings prompts = numbered("counted", 300);
   const auto views = views_of(prompts);
   auto future = client.submit_bulk(views, client.group());
@@ -549,17 +549,17 @@ BOOST_AUTO_TEST_CASE(stats_are_consistent_after_completion) {
 
 BOOST_AUTO_TEST_CASE(shutdown_drain_completes_every_pending_future_with_results) {
   loaded_client load(50);
-  load.client->shutdown(ShutdownMode::drain);
+  load.client->shutdown(shutdown_mode::drain);
   BOOST_TEST(check_echo_or_cancelled(load.futures, load.prompts) == 0u);
   BOOST_TEST(load.client->stats().prompts_succeeded == load.prompts.size());
-  load.client->shutdown(ShutdownMode::drain);  // idempotent
+  load.client->shutdown(shutdown_mode::drain);  // idempotent
 }
 
 BOOST_AUTO_TEST_CASE(shutdown_cancel_under_load_completes_everything_quickly) {
   loaded_client load(2000);
   load.wait_in_flight();
   const auto started = clock_type::now();
-  load.client->shutdown(ShutdownMode::cancel);
+  load.client->shutdown(shutdown_mode::cancel);
   BOOST_TEST((clock_type::now() - started < hang_guard));
   const std::size_t cancelled = check_echo_or_cancelled(load.futures, load.prompts);
   BOOST_TEST(cancelled > 0u);
@@ -582,7 +582,7 @@ BOOST_AUTO_TEST_CASE(shutdown_cancel_completes_every_async_handler) {
   const strings prompts = numbered("async loaded", 100);
   for (const auto& p : prompts) futures.push_back(async_outcome_of(*load.client, p));
   load.wait_in_flight();
-  load.client->shutdown(ShutdownMode::cancel);
+  load.client->shutdown(shutdown_mode::cancel);
   std::size_t lost = 0;
   for (auto& f : futures) {
     if (!ready(f, std::chrono::seconds(5))) {
@@ -603,13 +603,13 @@ BOOST_AUTO_TEST_CASE(shutdown_cancel_completes_every_async_handler) {
 
 BOOST_AUTO_TEST_CASE(submissions_after_shutdown_are_cancelled) {
   running_server server(server_config());
-  Client client(make_config(server.url()));
-  check_echo(client.complete("before", SamplingParams{}), "before");
+  promptpack::client client(make_config(server.url()));
+  check_echo(client.complete("before", sampling_params{}), "before");
   client.shutdown();
 
   auto future = client.submit("after");
   BOOST_TEST_REQUIRE(ready(future));
-  const Completion c = future.get();
+  const prompt_result c = future.get();
   BOOST_TEST_REQUIRE(!c.ok());
   BOOST_TEST((c.error->type == errc::cancelled));
 
@@ -634,7 +634,7 @@ BOOST_AUTO_TEST_CASE(submissions_after_shutdown_are_cancelled) {
 
 BOOST_AUTO_TEST_CASE(litellm_completion_returns_a_chat_completion) {
   running_server server(server_config());
-  promptpack::CompletionRequest request;
+  promptpack::completion_request request;
   request.model = "custom/meta-llama/Llama-2-13b-hf";
   request.messages = {{"system", "be brief"}, {"user", "hello there"}};
   request.api_base = server.url();
@@ -653,10 +653,10 @@ BOOST_AUTO_TEST_CASE(litellm_completion_returns_a_chat_completion) {
 
 BOOST_AUTO_TEST_CASE(litellm_batch_completion_packs_message_lists) {
   running_server server(server_config());
-  promptpack::CompletionRequest request;
+  promptpack::completion_request request;
   request.model = "custom/test-model";
   request.api_base = server.url();
-  std::vector<std::vector<promptpack::Message>> lists;
+  std::vector<std::vector<promptpack::chat_message>> lists;
   for (int i = 0; i < 100; ++i) lists.push_back({{"user", "list"}, {"user", std::to_string(i)}});
   lists.push_back({{"user", "bad \xff"}});
   const auto results = promptpack::batch_completion(request, lists);
@@ -672,14 +672,14 @@ BOOST_AUTO_TEST_CASE(litellm_batch_completion_packs_message_lists) {
 
 BOOST_AUTO_TEST_CASE(litellm_completion_throws_completion_error) {
   running_server server(server_config());
-  promptpack::CompletionRequest request;
+  promptpack::completion_request request;
   request.model = "custom/test-model";
   request.messages = {{"user", "bad \xff"}};
   request.api_base = server.url();
   try {
     (void)promptpack::completion(request);
     BOOST_FAIL("completion() of an invalid prompt did not throw");
-  } catch (const promptpack::CompletionError& e) {
+  } catch (const promptpack::completion_error& e) {
     BOOST_TEST((e.error().type == errc::invalid_input));
   }
   request.api_base.clear();

@@ -21,12 +21,12 @@
 namespace {
 
 namespace asio = boost::asio;
-using promptpack::BulkResult;
-using promptpack::BulkSink;
-using promptpack::Client;
-using promptpack::ClientConfig;
-using promptpack::Completion;
+using promptpack::bulk_result;
+using promptpack::bulk_sink;
+using promptpack::client;
+using promptpack::client_config;
 using promptpack::errc;
+using promptpack::prompt_result;
 using promptpack::reference::generator_kind;
 using promptpack::reference::reference_config;
 using promptpack::test::running_server;
@@ -46,8 +46,8 @@ reference_config echo_config() {
 }
 
 /// Small backoff, so that retries cost milliseconds.
-ClientConfig make_config(const std::string& url) {
-  ClientConfig config;
+client_config make_config(const std::string& url) {
+  client_config config;
   config.endpoints = {{url, 1.0}};
   config.model = "custom/test-model";
   config.connections_per_endpoint = 2;
@@ -64,7 +64,7 @@ strings numbered(const std::string& prefix, std::size_t count) {
   return prompts;
 }
 
-std::string describe(const Completion& c) {
+std::string describe(const prompt_result& c) {
   if (c.ok()) return "ok";
   return std::string(promptpack::to_string(c.error->type)) + " (status " +
          std::to_string(c.error->http_status) + ", " + std::to_string(c.error->attempts) +
@@ -76,23 +76,23 @@ bool contains(const std::string& text, std::string_view part) {
 }
 
 /// Submits `prompts` as one bulk and waits (bounded) for every result, in input order.
-std::vector<Completion> run_bulk(Client& client, const strings& prompts) {
+std::vector<prompt_result> run_bulk(client& client, const strings& prompts) {
   const std::vector<std::string_view> views(prompts.begin(), prompts.end());
   auto future = client.submit_bulk(views, client.group());
   BOOST_TEST_REQUIRE((future.wait_for(hang_guard) == std::future_status::ready), "bulk hung");
   return future.get();
 }
 
-Completion run_one(Client& client, const std::string& prompt) {
+prompt_result run_one(client& client, const std::string& prompt) {
   return run_bulk(client, {prompt}).at(0);
 }
 
-void check_echo(const Completion& c, const std::string& prompt) {
+void check_echo(const prompt_result& c, const std::string& prompt) {
   BOOST_TEST_REQUIRE(c.ok(), prompt << ": " << describe(c));
   BOOST_TEST(c.outputs == strings{prompt});
 }
 
-void check_error(const Completion& c, errc type) {
+void check_error(const prompt_result& c, errc type) {
   BOOST_TEST_REQUIRE(!c.ok(), "expected " << promptpack::to_string(type) << ", got a result");
   BOOST_TEST((c.error->type == type), describe(c));
   BOOST_TEST_MESSAGE(promptpack::to_string(type) << " error: " << c.error->message);
@@ -114,11 +114,11 @@ reference_config tls_config(const test_ca& ca) {
 }
 
 /// Counts deliveries per index (each must be exactly one) and successes.
-class counting_sink final : public BulkSink {
+class counting_sink final : public bulk_sink {
  public:
   explicit counting_sink(const strings& prompts) : prompts_(prompts), counts_(prompts.size()) {}
 
-  void on_results(std::span<const BulkResult> results) override {
+  void on_results(std::span<const bulk_result> results) override {
     for (const auto& r : results) {
       counts_.at(r.index).fetch_add(1);
       if (r.error == nullptr && r.outputs.size() == 1 && r.outputs[0] == prompts_[r.index]) {
@@ -153,7 +153,7 @@ BOOST_AUTO_TEST_SUITE(client_failures)
 
 BOOST_AUTO_TEST_CASE(connection_refused_is_a_connection_error_naming_host_and_port) {
   const std::uint16_t port = dead_port();
-  Client client(make_config("http://127.0.0.1:" + std::to_string(port) + "/inference"));
+  promptpack::client client(make_config("http://127.0.0.1:" + std::to_string(port) + "/inference"));
   const auto started = clock_type::now();
   const auto results = run_bulk(client, numbered("refused", 5));
   BOOST_TEST((clock_type::now() - started < hang_guard));
@@ -170,8 +170,8 @@ BOOST_AUTO_TEST_CASE(dropped_connections_are_retried_then_a_connection_error) {
   auto config = echo_config();
   config.drop_rate = 1;
   running_server server(config);
-  Client client(make_config(server.url()));
-  const Completion c = run_one(client, "dropped");
+  promptpack::client client(make_config(server.url()));
+  const prompt_result c = run_one(client, "dropped");
   check_error(c, errc::connection);
   BOOST_TEST(c.error->attempts == client.config().max_retries + 1);
   BOOST_TEST(server.server.stats().requests.load() == 4u);
@@ -186,8 +186,8 @@ BOOST_AUTO_TEST_CASE(status_503_with_retry_after_is_waited_out_without_using_ret
   running_server server(config);
   auto client_config = make_config(server.url());
   client_config.total_timeout_s = 2.5;  // room for two waits of 1 s, not a third
-  Client client(client_config);
-  const Completion c = run_one(client, "unavailable");
+  promptpack::client client(client_config);
+  const prompt_result c = run_one(client, "unavailable");
   check_error(c, errc::http_status);
   BOOST_TEST(c.error->http_status == 503);
   BOOST_TEST(contains(c.error->message, "rate limited"), c.error->message);
@@ -207,8 +207,8 @@ BOOST_AUTO_TEST_CASE(status_429_with_retry_after_zero_backs_off_until_the_total_
   auto client_config = make_config(server.url());
   client_config.max_retries = 0;  // rate limits do not use retries, so even none is enough
   client_config.total_timeout_s = 0.5;
-  Client client(client_config);
-  const Completion c = run_one(client, "too many");
+  promptpack::client client(client_config);
+  const prompt_result c = run_one(client, "too many");
   check_error(c, errc::http_status);
   BOOST_TEST(c.error->http_status == 429);
   // Jittered backoff of 5..50 ms: several waits fit in the deadline, but never a burst of
@@ -226,7 +226,7 @@ BOOST_AUTO_TEST_CASE(a_wrong_key_fails_at_once_and_stops_the_sending) {
   running_server server(config);
   auto client_config = make_config(server.url());
   client_config.max_batch_prompts = 16;
-  Client client(client_config);
+  promptpack::client client(client_config);
   const auto results = run_bulk(client, numbered("key", 1000));
   for (const auto& c : results) {
     check_error(c, errc::http_status);
@@ -247,8 +247,8 @@ BOOST_AUTO_TEST_CASE(other_retryable_statuses_are_retried) {
     running_server server(config);
     auto client_config = make_config(server.url());
     client_config.max_retries = 1;
-    Client client(client_config);
-    const Completion c = run_one(client, "status " + std::to_string(status));
+    promptpack::client client(client_config);
+    const prompt_result c = run_one(client, "status " + std::to_string(status));
     check_error(c, errc::http_status);
     BOOST_TEST(c.error->http_status == static_cast<int>(status));
     BOOST_TEST(server.server.stats().requests.load() == 2u, "status " << status);
@@ -265,7 +265,7 @@ BOOST_AUTO_TEST_CASE(half_failing_endpoint_eventually_answers_every_prompt) {
   client_config.max_batch_prompts = 16;
   // One connection: one session, so the server's seeded fault dice give a repeatable run.
   client_config.connections_per_endpoint = 1;
-  Client client(client_config);
+  promptpack::client client(client_config);
   const strings prompts = numbered("flaky", 64);
   const auto results = run_bulk(client, prompts);
   for (std::size_t i = 0; i < prompts.size(); ++i) check_echo(results[i], prompts[i]);
@@ -279,7 +279,7 @@ BOOST_AUTO_TEST_CASE(status_413_splits_the_batch_until_it_fits) {
   running_server server(config);
   auto client_config = make_config(server.url());
   client_config.max_batch_prompts = 64;
-  Client client(client_config);
+  promptpack::client client(client_config);
   const strings prompts = numbered("split", 64);
   const auto results = run_bulk(client, prompts);
   for (std::size_t i = 0; i < prompts.size(); ++i) check_echo(results[i], prompts[i]);
@@ -303,7 +303,7 @@ BOOST_AUTO_TEST_CASE(status_400_bisects_to_the_rejected_prompts) {
   running_server server(config);
   auto client_config = make_config(server.url());
   client_config.max_batch_prompts = 20;
-  Client client(client_config);
+  promptpack::client client(client_config);
   strings prompts = numbered("good", 20);
   prompts[3] = "this one is BAD";
   prompts[16] = "BAD as well";
@@ -327,8 +327,8 @@ BOOST_AUTO_TEST_CASE(status_400_on_a_single_prompt_fails_it_without_retry) {
   auto config = echo_config();
   config.reject_substring = "BAD";
   running_server server(config);
-  Client client(make_config(server.url()));
-  const Completion c = run_one(client, "BAD alone");
+  promptpack::client client(make_config(server.url()));
+  const prompt_result c = run_one(client, "BAD alone");
   check_error(c, errc::http_status);
   BOOST_TEST(c.error->http_status == 400);
   BOOST_TEST(c.error->attempts == 1);
@@ -339,8 +339,8 @@ BOOST_AUTO_TEST_CASE(message_other_than_ok_is_retried_then_an_endpoint_error) {
   auto config = echo_config();
   config.error_message_rate = 1;
   running_server server(config);
-  Client client(make_config(server.url()));
-  const Completion c = run_one(client, "overloaded");
+  promptpack::client client(make_config(server.url()));
+  const prompt_result c = run_one(client, "overloaded");
   check_error(c, errc::endpoint);
   BOOST_TEST(contains(c.error->message, "injected: model overloaded"), c.error->message);
   BOOST_TEST(c.error->attempts == 4);
@@ -351,7 +351,7 @@ BOOST_AUTO_TEST_CASE(a_body_that_is_not_json_is_a_protocol_error) {
   auto config = echo_config();
   config.garbage_rate = 1;
   running_server server(config);
-  Client client(make_config(server.url()));
+  promptpack::client client(make_config(server.url()));
   const auto results = run_bulk(client, numbered("garbage", 3));
   for (const auto& c : results) check_error(c, errc::protocol);
 }
@@ -363,9 +363,9 @@ BOOST_AUTO_TEST_CASE(no_response_within_request_timeout_is_a_timeout_error) {
   auto client_config = make_config(server.url());
   client_config.request_timeout_s = 0.3;
   client_config.max_retries = 1;
-  Client client(client_config);
+  promptpack::client client(client_config);
   const auto started = clock_type::now();
-  const Completion c = run_one(client, "slow");
+  const prompt_result c = run_one(client, "slow");
   BOOST_TEST((clock_type::now() - started < std::chrono::seconds(10)));
   check_error(c, errc::timeout);
   BOOST_TEST(c.error->attempts == 2);
@@ -378,30 +378,31 @@ BOOST_AUTO_TEST_CASE(https_with_the_ca_file_works) {
   auto config = make_config(server.url());
   BOOST_TEST_REQUIRE(config.endpoints[0].api_base.starts_with("https://127.0.0.1:"));
   config.ca_file = ca.ca_cert().string();
-  Client client(config);
+  promptpack::client client(config);
   const strings prompts = numbered("secure", 30);
   const auto results = run_bulk(client, prompts);
   for (std::size_t i = 0; i < prompts.size(); ++i) check_echo(results[i], prompts[i]);
   // The host name form works too: the certificate names localhost.
   auto by_name = make_config("https://localhost:" + std::to_string(server.port()) + "/inference");
   by_name.ca_file = ca.ca_cert().string();
-  Client named(by_name);
+  promptpack::client named(by_name);
   check_echo(run_one(named, "by name"), "by name");
 }
 
 BOOST_AUTO_TEST_CASE(untrusted_certificate_is_a_tls_error) {
   test_ca ca;
   running_server server(tls_config(ca));
-  Client system_cas(make_config(server.url()));  // the test CA is not among the system's
-  const Completion c = run_one(system_cas, "untrusted");
+  promptpack::client system_cas(
+      make_config(server.url()));  // the test CA is not among the system's
+  const prompt_result c = run_one(system_cas, "untrusted");
   check_error(c, errc::tls);
   BOOST_TEST(contains(c.error->message, "certificate"), c.error->message);
 
   test_ca other;
   auto config = make_config(server.url());
   config.ca_file = other.ca_cert().string();
-  Client wrong_ca(config);
-  const Completion w = run_one(wrong_ca, "wrong ca");
+  promptpack::client wrong_ca(config);
+  const prompt_result w = run_one(wrong_ca, "wrong ca");
   check_error(w, errc::tls);
   BOOST_TEST(contains(w.error->message, "certificate"), w.error->message);
 }
@@ -411,8 +412,8 @@ BOOST_AUTO_TEST_CASE(certificate_for_another_host_name_is_a_tls_error) {
   running_server server(tls_config(ca));
   auto config = make_config("https://localhost:" + std::to_string(server.port()) + "/inference");
   config.ca_file = ca.ca_cert().string();
-  Client client(config);
-  const Completion c = run_one(client, "wrong name");
+  promptpack::client client(config);
+  const prompt_result c = run_one(client, "wrong name");
   check_error(c, errc::tls);
   BOOST_TEST(contains(c.error->message, "certificate does not name host 'localhost'"),
              c.error->message);
@@ -426,7 +427,7 @@ BOOST_AUTO_TEST_CASE(two_weighted_endpoints_both_get_traffic) {
   auto client_config = make_config(a.url());
   client_config.endpoints = {{a.url(), 1.0}, {b.url(), 3.0}};
   client_config.max_batch_prompts = 10;
-  Client client(client_config);
+  promptpack::client client(client_config);
   const strings prompts = numbered("weighted", 400);
   const auto results = run_bulk(client, prompts);
   for (std::size_t i = 0; i < prompts.size(); ++i) check_echo(results[i], prompts[i]);
@@ -447,7 +448,7 @@ BOOST_AUTO_TEST_CASE(an_endpoint_killed_mid_run_loses_no_prompt) {
   client_config.endpoints = {{doomed.url(), 1.0}, {survivor.url(), 1.0}};
   client_config.max_batch_prompts = 20;
   client_config.connections_per_endpoint = 4;
-  Client client(client_config);
+  promptpack::client client(client_config);
   const strings prompts = numbered("survive", 600);
   const std::vector<std::string_view> views(prompts.begin(), prompts.end());
   counting_sink sink(prompts);

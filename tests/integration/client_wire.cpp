@@ -13,9 +13,9 @@
 
 namespace {
 
-using promptpack::Client;
-using promptpack::ClientConfig;
-using promptpack::Completion;
+using promptpack::client;
+using promptpack::client_config;
+using promptpack::prompt_result;
 using promptpack::reference::generator_kind;
 using promptpack::reference::reference_config;
 using promptpack::test::running_server;
@@ -27,8 +27,8 @@ reference_config echo_server() {
   return config;
 }
 
-ClientConfig client_for(const running_server& server) {
-  ClientConfig config;
+client_config client_for(const running_server& server) {
+  client_config config;
   config.endpoints = {{server.url(), 1.0}};
   config.model = "custom/wire";
   config.connections_per_endpoint = 2;
@@ -44,9 +44,9 @@ std::vector<std::string> numbered(std::size_t count, const std::string& stem) {
 }
 
 // Sends every prompt in one bulk call and checks that each came back echoed, exactly.
-void expect_echoed(Client& client, const std::vector<std::string>& prompts) {
+void expect_echoed(client& client, const std::vector<std::string>& prompts) {
   const std::vector<std::string_view> views(prompts.begin(), prompts.end());
-  const std::vector<Completion> results = client.submit_bulk(views, client.group()).get();
+  const std::vector<prompt_result> results = client.submit_bulk(views, client.group()).get();
   BOOST_REQUIRE_EQUAL(results.size(), prompts.size());
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     BOOST_REQUIRE_MESSAGE(results[i].ok(), "prompt " << i << ": " << results[i].error->message);
@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(chunked_answers_are_read_whole) {
   auto config = echo_server();
   config.chunked = true;  // 4 KiB chunks: every batch answer spans several
   running_server server(config);
-  Client client(client_for(server));
+  promptpack::client client(client_for(server));
   expect_echoed(client, numbered(500, "a prompt long enough to make the answer span chunks"));
 }
 
@@ -73,7 +73,7 @@ BOOST_AUTO_TEST_CASE(connection_close_answers_open_a_new_connection_each_time) {
   running_server server(config);
   auto client_config = client_for(server);
   client_config.max_batch_prompts = 10;
-  Client client(client_config);
+  promptpack::client client(client_config);
   expect_echoed(client, numbered(100, "close"));
   BOOST_CHECK_GE(server.server.stats().connections.load(), 10u);
   BOOST_CHECK_EQUAL(client.stats().requests_retried, 0u);
@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(keep_alive_connections_the_server_dropped_are_replaced_with
   auto config = echo_server();
   config.idle_timeout_s = 1;  // the server closes idle keep-alive connections after a second
   running_server server(config);
-  Client client(client_for(server));
+  promptpack::client client(client_for(server));
   expect_echoed(client, numbered(50, "before"));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   expect_echoed(client, numbered(50, "after"));
@@ -94,7 +94,7 @@ BOOST_AUTO_TEST_CASE(keep_alive_connections_the_server_dropped_are_replaced_with
 
 BOOST_AUTO_TEST_CASE(escaped_unicode_and_control_characters_round_trip) {
   running_server server(echo_server());
-  Client client(client_for(server));
+  promptpack::client client(client_for(server));
   expect_echoed(client,
                 {"caf\xc3\xa9", "\xf0\x9f\x98\x80 grin", "tab\there", "quote \" and \\ backslash",
                  std::string("nul\0byte", 8), "\x1f unit separator", "\xe4\xb8\xad\xe6\x96\x87"});
@@ -102,7 +102,7 @@ BOOST_AUTO_TEST_CASE(escaped_unicode_and_control_characters_round_trip) {
 
 BOOST_AUTO_TEST_CASE(one_megabyte_prompts_travel_intact) {
   running_server server(echo_server());
-  Client client(client_for(server));
+  promptpack::client client(client_for(server));
   std::vector<std::string> prompts;
   for (char c : std::string("xyz")) {
     prompts.emplace_back(std::size_t{1} << 20, c);

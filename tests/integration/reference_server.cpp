@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
-#include <promptpack/request_writer.hpp>
+#include <promptpack/protocol/json_text.hpp>
 #include <string>
 #include <string_view>
 #include <thread>

@@ -1,6 +1,6 @@
 // purpose: the reference endpoint over https, with a CA and server certificate made at test time.
 #include <boost/test/unit_test.hpp>
-#include <promptpack/request_writer.hpp>
+#include <promptpack/protocol/json_text.hpp>
 #include <string>
 #include <vector>
 

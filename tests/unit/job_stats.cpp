@@ -73,7 +73,7 @@ BOOST_AUTO_TEST_CASE(summary_lists_failures_by_type) {
   record(stats, 5, errc::timeout, 2);
   record(stats, 0, errc::http_status, 1);
   stats.skipped = 4;
-  promptpack::ClientStats client;
+  promptpack::client_stats client;
   client.requests_sent = 4;
   client.prompts_sent = 8;
   client.requests_retried = 1;

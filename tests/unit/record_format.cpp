@@ -4,7 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <promptpack/error.hpp>
-#include <promptpack/request_writer.hpp>
+#include <promptpack/protocol/json_text.hpp>
 
 #include <simdjson.h>
 
@@ -18,7 +18,7 @@ namespace {
 
 namespace run = promptpack::run;
 using promptpack::errc;
-using promptpack::Error;
+using promptpack::prompt_error;
 using run::line_form;
 
 // Strings that need escaping: quotes, backslashes, control characters and multi-byte UTF-8.
@@ -61,7 +61,7 @@ struct record_fixture {
     read_back();
   }
 
-  void failure(std::string_view custom_id, line_form form, const Error& error) {
+  void failure(std::string_view custom_id, line_form form, const prompt_error& error) {
     out.clear();
     run::append_error(out, json_string(custom_id), form, error);
     read_back();
@@ -124,7 +124,7 @@ BOOST_FIXTURE_TEST_CASE(records_are_appended, record_fixture) {
   const std::vector<std::string_view> outputs = {"x"};
   run::append_success(out, json_string("next"), line_form::prompt, outputs, {});
   run::append_error(out, json_string("last"), line_form::prompt,
-                    Error{errc::timeout, "slow", 0, 3});
+                    prompt_error{errc::timeout, "slow", 0, 3});
   BOOST_TEST(out ==
              "{\"custom_id\":\"before\",\"output\":[]}\n"
              "{\"custom_id\":\"next\",\"output\":[\"x\"]}\n"
@@ -146,7 +146,7 @@ BOOST_FIXTURE_TEST_CASE(outputs_and_ids_round_trip, record_fixture) {
       } else {
         BOOST_TEST(text("/response/body/choices/0/text") == awkward);
       }
-      failure(awkward, form, Error{errc::endpoint, std::string(awkward), 0, 0});
+      failure(awkward, form, prompt_error{errc::endpoint, std::string(awkward), 0, 0});
       BOOST_TEST(text("/custom_id") == awkward);
       BOOST_TEST(text("/error/message") == awkward);
     }
@@ -155,7 +155,7 @@ BOOST_FIXTURE_TEST_CASE(outputs_and_ids_round_trip, record_fixture) {
 
 BOOST_FIXTURE_TEST_CASE(plain_error, record_fixture) {
   failure("a2", line_form::prompt,
-          Error{errc::timeout, "no response within 300 s (3 attempts)", 0, 3});
+          prompt_error{errc::timeout, "no response within 300 s (3 attempts)", 0, 3});
   BOOST_TEST(keys() == "custom_id,error");
   BOOST_TEST(text("/custom_id") == "a2");
   BOOST_TEST(keys("/error") == "type,message,attempts");
@@ -163,13 +163,15 @@ BOOST_FIXTURE_TEST_CASE(plain_error, record_fixture) {
   BOOST_TEST(text("/error/message") == "no response within 300 s (3 attempts)");
   BOOST_TEST(number("/error/attempts") == 3);
 
-  failure("a3", line_form::messages, Error{errc::http_status, "HTTP 400: bad prompt", 400, 1});
+  failure("a3", line_form::messages,
+          prompt_error{errc::http_status, "HTTP 400: bad prompt", 400, 1});
   BOOST_TEST(keys("/error") == "type,message,http_status,attempts");
   BOOST_TEST(text("/error/type") == "http_status");
   BOOST_TEST(number("/error/http_status") == 400);
   BOOST_TEST(number("/error/attempts") == 1);
 
-  failure("7", line_form::prompt, Error{errc::invalid_input, "line is not valid JSON", 0, 0});
+  failure("7", line_form::prompt,
+          prompt_error{errc::invalid_input, "line is not valid JSON", 0, 0});
   BOOST_TEST(keys("/error") == "type,message");
   BOOST_TEST(text("/error/type") == "invalid_input");
 }
@@ -186,9 +188,9 @@ BOOST_FIXTURE_TEST_CASE(every_error_type_by_name, record_fixture) {
       {errc::cancelled, "cancelled"},
   };
   for (const auto& [type, name] : types) {
-    failure("x", line_form::prompt, Error{type, "m", 0, 0});
+    failure("x", line_form::prompt, prompt_error{type, "m", 0, 0});
     BOOST_TEST(text("/error/type") == name);
-    failure("x", line_form::openai_chat, Error{type, "m", 0, 0});
+    failure("x", line_form::openai_chat, prompt_error{type, "m", 0, 0});
     BOOST_TEST(text("/error/code") == name);
   }
 }
@@ -239,7 +241,7 @@ BOOST_FIXTURE_TEST_CASE(openai_ids_are_unique, record_fixture) {
 
 BOOST_FIXTURE_TEST_CASE(openai_error, record_fixture) {
   for (auto form : {line_form::openai_chat, line_form::openai_completion}) {
-    failure("e1", form, Error{errc::connection, "connection refused (3 attempts)", 0, 3});
+    failure("e1", form, prompt_error{errc::connection, "connection refused (3 attempts)", 0, 3});
     BOOST_TEST(keys() == "id,custom_id,response,error");
     BOOST_TEST(starts_with(text("/id"), "batch_req_"));
     BOOST_TEST(text("/custom_id") == "e1");

@@ -1,5 +1,5 @@
 // Tests for the request writer: the rules of PROTOCOL.md section 1 about the request body.
-#include <promptpack/request_writer.hpp>
+#include <promptpack/protocol/request_writer.hpp>
 
 #include <boost/test/unit_test.hpp>
 
@@ -14,7 +14,7 @@
 
 namespace {
 
-using promptpack::SamplingParams;
+using promptpack::sampling_params;
 
 std::string encode(const promptpack::request_writer& writer,
                    const std::vector<std::string_view>& prompts) {
@@ -84,7 +84,7 @@ std::string reference_escape(std::string_view text) {
   return out + "\"";
 }
 
-std::string invalid_argument_message(std::string_view model, const SamplingParams& params) {
+std::string invalid_argument_message(std::string_view model, const sampling_params& params) {
   try {
     promptpack::request_writer writer(model, params);
   } catch (const std::invalid_argument& e) {
@@ -127,7 +127,7 @@ BOOST_AUTO_TEST_CASE(body_has_the_protocol_shape_and_defaults) {
 }
 
 BOOST_AUTO_TEST_CASE(user_params_are_rendered_shortest) {
-  SamplingParams params;
+  sampling_params params;
   params.max_tokens = 10;
   params.temperature = 0.1;
   params.top_p = 0.95;
@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(user_params_are_rendered_shortest) {
 }
 
 BOOST_AUTO_TEST_CASE(non_finite_doubles_are_rejected) {
-  SamplingParams params;
+  sampling_params params;
   params.temperature = std::numeric_limits<double>::quiet_NaN();
   BOOST_TEST(invalid_argument_message("m", params).find("temperature") != std::string::npos);
   params = {};
@@ -148,7 +148,7 @@ BOOST_AUTO_TEST_CASE(non_finite_doubles_are_rejected) {
 }
 
 BOOST_AUTO_TEST_CASE(extra_params_pass_through_verbatim_and_sorted) {
-  SamplingParams params;
+  sampling_params params;
   params.extra = {{"stop", R"(["\n", "END"])"}, {"seed", "7"}, {"repetition_penalty", "1.10"}};
   const promptpack::request_writer writer("m", params);
   BOOST_TEST(encode(writer, {"p"}) ==
@@ -156,27 +156,27 @@ BOOST_AUTO_TEST_CASE(extra_params_pass_through_verbatim_and_sorted) {
              R"("top_p":1,"top_k":40,"repetition_penalty":1.10,"seed":7,"stop":["\n", "END"]}})");
 
   // The order the user gave them in does not change the body or the group.
-  SamplingParams reordered = params;
+  sampling_params reordered = params;
   std::swap(reordered.extra[0], reordered.extra[2]);
   BOOST_TEST(promptpack::request_writer("m", reordered).group_key() == writer.group_key());
 }
 
 BOOST_AUTO_TEST_CASE(invalid_extra_params_are_rejected) {
   for (const char* value : {"", "tru", "[1,", "1 2", "{\"a\":1}x", "'text'", "\"\xff\""}) {
-    SamplingParams params;
+    sampling_params params;
     params.extra = {{"stop", value}};
     const auto message = invalid_argument_message("m", params);
     BOOST_TEST(message.find("\"stop\"") != std::string::npos, "value " << value << ": " << message);
   }
   for (const char* value : {"null", " 7 ", "-1.5e3", "\"a\"", "[]", "{\"k\":[true,false]}"}) {
-    SamplingParams params;
+    sampling_params params;
     params.extra = {{"x", value}};
     BOOST_TEST(invalid_argument_message("m", params).empty(), "value " << value);
   }
 }
 
 BOOST_AUTO_TEST_CASE(duplicate_and_reserved_extra_names_are_rejected) {
-  SamplingParams params;
+  sampling_params params;
   params.extra = {{"seed", "1"}, {"stop", "null"}, {"seed", "2"}};
   BOOST_TEST(invalid_argument_message("m", params).find("\"seed\" is given twice") !=
              std::string::npos);
@@ -268,13 +268,13 @@ BOOST_AUTO_TEST_CASE(utf8_validation_is_strict) {
 }
 
 BOOST_AUTO_TEST_CASE(group_key_separates_models_and_params) {
-  SamplingParams params;
+  sampling_params params;
   params.extra = {{"seed", "7"}};
   const promptpack::request_writer a("custom/m", params);
   BOOST_TEST(a.group_key() == promptpack::request_writer("m", params).group_key());
   BOOST_TEST(a.group_key() != promptpack::request_writer("n", params).group_key());
   BOOST_TEST(a.group_key() != promptpack::request_writer("m", {}).group_key());
-  SamplingParams hotter = params;
+  sampling_params hotter = params;
   hotter.temperature = 0.8;
   BOOST_TEST(a.group_key() != promptpack::request_writer("m", hotter).group_key());
 }

@@ -1,5 +1,5 @@
 // Tests for the response parser: PROTOCOL.md section 1's rules for answers, and hostile bytes.
-#include <promptpack/response_parser.hpp>
+#include <promptpack/protocol/response_parser.hpp>
 
 #include <boost/test/unit_test.hpp>
 

@@ -37,13 +37,13 @@ using time_point = pd::clock::time_point;
 // lets the scheduler act at that time (tick(), park(), enqueue()...).
 const time_point t0 = time_point{} + std::chrono::hours(24 * 365 * 10);
 
-struct null_sink final : promptpack::BulkSink {
-  void on_results(std::span<const promptpack::BulkResult>) override {}
+struct null_sink final : promptpack::bulk_sink {
+  void on_results(std::span<const promptpack::bulk_result>) override {}
   void on_complete() override {}
 };
 
 group_ptr make_group(std::string model = "custom/m") {
-  return std::make_shared<const pd::request_group>(std::move(model), promptpack::SamplingParams{});
+  return std::make_shared<const pd::request_group>(std::move(model), promptpack::sampling_params{});
 }
 
 // A config whose partial batches wait an hour for company (unless a test says otherwise).
@@ -516,7 +516,7 @@ BOOST_FIXTURE_TEST_CASE(a_lowered_batch_limit_splits_batches_of_that_endpoint_on
   }
   received.clear();
 
-  // Endpoint 1 still takes full batches.
+  // endpoint_config 1 still takes full batches.
   park(1);
   enqueue(8, 8);
   poll();

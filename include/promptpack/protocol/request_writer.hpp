@@ -1,6 +1,8 @@
-// Encodes the JSON body of one batched request (PROTOCOL.md section 1) into a reused buffer.
+// Low-level API: encodes the JSON body of one batched request (docs/protocol.md) into a reused
+// buffer. The engine uses it; so may a tool that speaks the protocol without the client.
 #pragma once
 
+#include <promptpack/protocol/json_text.hpp>
 #include <promptpack/sampling_params.hpp>
 
 #include <cstddef>
@@ -12,13 +14,6 @@ namespace promptpack {
 /// `custom/meta-llama/x` -> `meta-llama/x`; any other name is returned unchanged.
 std::string_view strip_custom_prefix(std::string_view model) noexcept;
 
-/// True when `text` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-bool is_valid_utf8(std::string_view text) noexcept;
-
-/// Appends `text` to `out` as a quoted JSON string: `"`, `\` and every byte below 0x20 escaped.
-/// `text` must be valid UTF-8 (check with is_valid_utf8 first); bytes >= 0x80 are copied as is.
-void append_json_string(std::string& out, std::string_view text);
-
 /// Writes request bodies for one (model, params) group:
 ///   {"model":M,"params":{"prompt":[P1,P2,...],"max_tokens":..,"temperature":..,"top_p":..,
 ///    "top_k":..,<extra params verbatim>}}
@@ -28,7 +23,7 @@ class request_writer {
  public:
   /// Throws std::invalid_argument when an extra parameter is not valid JSON, repeats a name, or
   /// names one of prompt/max_tokens/temperature/top_p/top_k (those have their own fields).
-  request_writer(std::string_view model, const SamplingParams& params);
+  request_writer(std::string_view model, const sampling_params& params);
 
   /// Clears `out` (keeping its capacity) and appends the head, up to the prompt array's `[`.
   void begin(std::string& out) const;

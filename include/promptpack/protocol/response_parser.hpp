@@ -1,4 +1,4 @@
-// Parses one endpoint answer (PROTOCOL.md section 1) with simdjson On-Demand, in place.
+// Low-level API: parses one endpoint answer (docs/protocol.md) with simdjson On-Demand, in place.
 #pragma once
 
 #include <cstddef>

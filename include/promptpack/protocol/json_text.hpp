@@ -1,0 +1,16 @@
+// Low-level API: JSON string escaping and UTF-8 validation, for tools that write protocol JSON.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace promptpack {
+
+/// True when `text` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
+bool is_valid_utf8(std::string_view text) noexcept;
+
+/// Appends `text` to `out` as a quoted JSON string: `"`, `\` and every byte below 0x20 escaped.
+/// `text` must be valid UTF-8 (check with is_valid_utf8 first); bytes >= 0x80 are copied as is.
+void append_json_string(std::string& out, std::string_view text);
+
+}  // namespace promptpack
