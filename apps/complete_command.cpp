@@ -1,12 +1,13 @@
 // `promptpack complete`: one LiteLLM-style completion, printed as an OpenAI chat.completion.
+#include "client_options.hpp"
 #include "commands.hpp"
 #include "embedded_endpoint.hpp"
 
+#include <promptpack/client.hpp>
 #include <promptpack/litellm.hpp>
 
 #include <simdjson.h>
 
-#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -14,18 +15,9 @@ namespace promptpack::cli {
 namespace {
 
 struct complete_options {
-  std::string api_base;
-  std::string model = "custom/promptpack-reference";
+  client_options client;
   std::string messages_json;
   std::string prompt;
-  std::optional<int> max_tokens;
-  std::optional<double> temperature;
-  std::optional<double> top_p;
-  std::optional<int> top_k;
-  double request_timeout_s = 300;
-  int retries = 3;
-  std::string ca_file;
-  std::string api_key;
 };
 
 // Reads [{"role": ..., "content": ...}, ...]; throws std::invalid_argument saying what is wrong.
@@ -53,69 +45,47 @@ std::vector<chat_message> parse_messages(const std::string& json) {
   return messages;
 }
 
-void run_complete(const complete_options& o, int& exit_status) {
+void run_complete(complete_options& o, int& exit_status) {
   if (o.messages_json.empty() == o.prompt.empty()) {
     throw CLI::ValidationError("complete", "give either --messages JSON or a PROMPT (one of them)");
   }
-  completion_request request;
-  request.model = o.model;
-  request.messages = o.prompt.empty() ? parse_messages(o.messages_json)
-                                      : std::vector<chat_message>{{"user", o.prompt}};
-  request.temperature = o.temperature;
-  request.max_tokens = o.max_tokens;
-  request.top_p = o.top_p;
-  request.top_k = o.top_k;
-  request.request_timeout_s = o.request_timeout_s;
-  request.max_retries = o.retries;
-  request.ca_file = o.ca_file;
-  request.api_key = o.api_key;
-  if (request.api_key.empty()) {
-    if (const char* env = std::getenv("PROMPTPACK_API_KEY")) request.api_key = env;
-  }
+  const std::string prompt =
+      o.prompt.empty() ? join_messages(parse_messages(o.messages_json)) : o.prompt;
   embedded_endpoint embedded;
-  request.api_base = o.api_base;
-  if (request.api_base.empty()) {
+  if (o.client.api_bases.empty()) {
     embedded = start_embedded_endpoint("complete", reference::generator_kind::text);
-    request.api_base = embedded.api_base;
   }
-  try {
-    std::cout << completion(request).to_json() << std::endl;
-    exit_status = exit_ok;
-  } catch (const completion_error& e) {
-    std::cerr << "promptpack complete: " << to_string(e.error().type) << " error: " << e.what()
-              << "\n";
+  finish_client_options(o.client, "complete", embedded.api_base);
+  promptpack::client client(std::move(o.client.config));
+  prompt_result result = client.complete(prompt, client.config().params);
+  if (!result.ok()) {
+    std::cerr << "promptpack complete: " << to_string(result.error->type)
+              << " error: " << result.error->message << "\n";
     exit_status = exit_some_failed;
+    return;
   }
+  const auto& config = client.config();
+  std::cout << model_response::from_outputs(config.model, prompt, result.outputs,
+                                            config.params.max_tokens)
+                   .to_json()
+            << std::endl;
+  exit_status = exit_ok;
 }
 
 }  // namespace
 
 void add_complete_command(CLI::App& root, int& exit_status) {
   auto o = std::make_shared<complete_options>();
+  auto& c = o->client.config;
+  c.model = "custom/promptpack-reference";
+  c.connections_per_endpoint = 1;  // one prompt needs one connection
+  c.threads = 1;
   auto* cmd = root.add_subcommand(
       "complete", "Send one prompt (LiteLLM completion()) and print the answer as JSON");
-  cmd->add_option("--api-base", o->api_base,
-                  "endpoint URL; default: the embedded reference endpoint");
-  cmd->add_option("--model", o->model, "model name, custom/NAME")->capture_default_str();
+  add_client_options(*cmd, o->client);
   cmd->add_option("--messages", o->messages_json,
                   "JSON list of {\"role\", \"content\"}; contents are joined with one space");
   cmd->add_option("prompt", o->prompt, "the prompt text (instead of --messages)");
-  cmd->add_option("--max-tokens", o->max_tokens, "tokens to generate (default 32)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--temperature", o->temperature, "sampling temperature (default 0.7)")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-p", o->top_p, "nucleus mass (default 1.0)")->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--top-k", o->top_k, "candidates per step (default 40)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--request-timeout", o->request_timeout_s, "seconds for one exchange")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--retries", o->retries, "retries after the first attempt")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--ca-file", o->ca_file, "PEM bundle of CAs to trust for https")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--api-key", o->api_key, "sent as a Bearer token (or set PROMPTPACK_API_KEY)");
   cmd->callback([o, &exit_status] { run_complete(*o, exit_status); });
 }
 

@@ -1,4 +1,5 @@
 // `promptpack run`: the JSONL batch job (PROTOCOL.md section 3).
+#include "client_options.hpp"
 #include "commands.hpp"
 #include "embedded_endpoint.hpp"
 #include "run/batch_job.hpp"
@@ -24,9 +25,8 @@ namespace {
 
 struct run_flags {
   run::run_options options;
-  std::vector<std::string> api_bases;
+  client_options client;
   std::string shard;
-  std::vector<std::string> headers;
   std::string generator = "echo";
 };
 
@@ -44,19 +44,6 @@ void parse_shard(const std::string& text, run::run_options& o) {
   if (*end != '\0' || o.shard_count == 0 || o.shard_index >= o.shard_count) {
     usage_error("--shard I/N needs N >= 1 and 0 <= I < N (got '" + text + "')");
   }
-}
-
-// `URL` or `URL#weight=W`: a fragment is never sent, so it can carry the endpoint's weight.
-endpoint_config parse_endpoint(const std::string& text) {
-  const auto mark = text.rfind("#weight=");
-  if (mark == std::string::npos) return {text, 1.0};
-  const std::string weight = text.substr(mark + 8);
-  char* end = nullptr;
-  const double value = std::strtod(weight.c_str(), &end);
-  if (weight.empty() || *end != '\0' || !(value > 0)) {
-    usage_error("--api-base '" + text + "': the weight after #weight= must be a number > 0");
-  }
-  return {text.substr(0, mark), value};
 }
 
 int open_input(const std::string& path) {
@@ -88,32 +75,16 @@ void run_job(run_flags& flags, int& exit_status) {
   if (!flags.shard.empty()) parse_shard(flags.shard, o);
   if (o.resume && o.output == "-")
     usage_error("--resume needs -o FILE: standard output can't be read back");
-  for (const auto& header : flags.headers) {
-    const auto colon = header.find(':');
-    if (colon == std::string::npos || colon == 0)
-      usage_error("--header must look like 'Name: value'");
-    std::string value = header.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(' '));
-    o.client.headers.emplace_back(header.substr(0, colon), value);
-  }
-  if (o.client.api_key.empty()) {
-    if (const char* env = std::getenv("PROMPTPACK_API_KEY")) o.client.api_key = env;
-  }
   embedded_endpoint embedded;
-  if (flags.api_bases.empty()) {
+  if (flags.client.api_bases.empty()) {
     embedded = start_embedded_endpoint("run",
                                        flags.generator == "text" ? reference::generator_kind::text
                                                                  : reference::generator_kind::echo,
                                        1);
-    flags.api_bases.push_back(embedded.api_base);
   }
-  for (const auto& base : flags.api_bases) o.client.endpoints.push_back(parse_endpoint(base));
-
-  try {
-    client::validate(o.client);  // before the output is opened (and maybe truncated)
-  } catch (const std::invalid_argument& e) {
-    usage_error(e.what());
-  }
+  // Validated before the output is opened (and maybe truncated).
+  finish_client_options(flags.client, "run", embedded.api_base);
+  o.client = std::move(flags.client.config);
   const int input_fd = open_input(o.input);
   std::optional<run::resume_state> resume;
   if (o.resume) {
@@ -144,66 +115,14 @@ void run_job(run_flags& flags, int& exit_status) {
 void add_run_command(CLI::App& root, int& exit_status) {
   auto flags = std::make_shared<run_flags>();
   auto& o = flags->options;
-  auto& c = o.client;
+  auto& c = flags->client.config;
   c.max_batch_prompts = 256;  // offline jobs favour big batches
   c.model = "custom/promptpack-reference";
   auto* cmd = root.add_subcommand("run", "Run a JSONL batch job: one record out for every line in");
   cmd->add_option("-i,--input", o.input, "input JSONL file, or - for stdin")->capture_default_str();
   cmd->add_option("-o,--output", o.output, "output JSONL file, or - for stdout")
       ->capture_default_str();
-  cmd->add_option(
-      "--api-base", flags->api_bases,
-      "endpoint URL, optionally URL#weight=W; repeat for several endpoints sharing the load "
-      "(default: the embedded reference endpoint)");
-  cmd->add_option("--model", c.model, "model, custom/NAME (a line's \"model\" overrides it)")
-      ->capture_default_str();
-  cmd->add_option("--batch-size", c.max_batch_prompts, "prompts per request, at most")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1 << 20));
-  cmd->add_option("--connections", c.connections_per_endpoint,
-                  "keep-alive connections per endpoint")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 4096));
-  cmd->add_option("--threads", c.threads, "client I/O threads (0: one per core)")
-      ->capture_default_str()
-      ->check(CLI::Range(0u, 256u));
-  cmd->add_option("--max-pending", c.max_pending, "prompts in flight at most (bounds memory)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1 << 26));
-  cmd->add_option("--max-tokens", c.params.max_tokens, "default max_tokens")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--temperature", c.params.temperature, "default temperature")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--top-p", c.params.top_p, "default top_p")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--top-k", c.params.top_k, "default top_k")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--request-timeout", c.request_timeout_s, "seconds for one exchange")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--connect-timeout", c.connect_timeout_s,
-                  "seconds for DNS resolution, TCP connect and TLS handshake together")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--total-timeout", c.total_timeout_s,
-                  "seconds a prompt may take in all: retries, backoff and rate-limit waits")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--max-requests-per-s", c.max_requests_per_s,
-                  "client-side limit per endpoint, for endpoints with a quota (0: none)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--max-prompts-per-s", c.max_prompts_per_s,
-                  "client-side limit per endpoint, in prompts (0: none)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--retries", c.max_retries, "retries per prompt after the first attempt")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  add_client_options(*cmd, flags->client);
   cmd->add_flag("--resume", o.resume,
                 "continue an interrupted job: keep its records, run the rest");
   cmd->add_flag("--retry-errors", o.retry_errors,
@@ -213,10 +132,6 @@ void add_run_command(CLI::App& root, int& exit_status) {
   cmd->add_flag("--ordered", o.ordered, "write records in input order (default: as they complete)");
   cmd->add_option("--shard", flags->shard, "I/N: only lines whose 0-based index mod N is I");
   cmd->add_flag("-q,--quiet", o.quiet, "no progress line and no summary");
-  cmd->add_option("--ca-file", c.ca_file, "PEM bundle of CAs to trust for https")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--api-key", c.api_key, "sent as a Bearer token (or set PROMPTPACK_API_KEY)");
-  cmd->add_option("--header", flags->headers, "extra request header 'Name: value'; repeatable");
   cmd->add_option("--max-line-bytes", o.max_line_bytes,
                   "longer input lines get an invalid_input record")
       ->capture_default_str();

@@ -1,0 +1,146 @@
+// Declares and resolves the client flags shared by run, complete, bench and gateway.
+#include "client_options.hpp"
+
+#include <promptpack/client.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <stdexcept>
+
+namespace promptpack::cli {
+namespace {
+
+// `URL` or `URL#weight=W`: a fragment is never sent, so it can carry the endpoint's weight.
+endpoint_config parse_endpoint(const std::string& text, const std::string& command) {
+  const auto mark = text.rfind("#weight=");
+  if (mark == std::string::npos) return {text, 1.0};
+  const std::string weight = text.substr(mark + 8);
+  char* end = nullptr;
+  const double value = std::strtod(weight.c_str(), &end);
+  if (weight.empty() || *end != '\0' || !(value > 0)) {
+    throw CLI::ValidationError(
+        command, "--api-base '" + text + "': the weight after #weight= must be a number > 0");
+  }
+  return {text.substr(0, mark), value};
+}
+
+std::pair<std::string, std::string> parse_header(const std::string& text,
+                                                 const std::string& command) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw CLI::ValidationError(command, "--header must look like 'Name: value'");
+  }
+  std::string value = text.substr(colon + 1);
+  value.erase(0, value.find_first_not_of(" \t"));
+  return {text.substr(0, colon), value};
+}
+
+// The whole file, less one trailing line end (LF or CRLF) that editors and `echo` add.
+std::string read_key_file(const std::string& path, const std::string& command) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw CLI::ValidationError(command, "cannot read --api-key-file '" + path + "'");
+  std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (key.ends_with('\n')) key.pop_back();
+  if (key.ends_with('\r')) key.pop_back();
+  if (key.empty()) throw CLI::ValidationError(command, "--api-key-file '" + path + "' is empty");
+  return key;
+}
+
+}  // namespace
+
+void add_client_options(CLI::App& cmd, client_options& o) {
+  auto& c = o.config;
+  cmd.add_option("--api-base", o.api_bases,
+                 "endpoint URL, optionally URL#weight=W; repeat for several endpoints sharing the "
+                 "load (default: the embedded reference endpoint)");
+  cmd.add_option("--model", c.model, "model, custom/NAME")->capture_default_str();
+  cmd.add_option("--max-tokens", c.params.max_tokens, "default max_tokens")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--temperature", c.params.temperature, "default temperature")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--top-p", c.params.top_p, "default top_p")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd.add_option("--top-k", c.params.top_k, "default top_k")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--batch-size", c.max_batch_prompts, "prompts per request, at most")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  cmd.add_option("--max-delay-us", c.max_delay_us,
+                 "how long a partial batch may wait for company (0: send when a connection is "
+                 "free)")
+      ->capture_default_str();
+  cmd.add_option("--connections", c.connections_per_endpoint, "keep-alive connections per endpoint")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  cmd.add_option("--threads", c.threads, "client I/O threads (0: one per core)")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 256u));
+  cmd.add_option("--max-pending", c.max_pending, "prompts in flight at most (bounds memory)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 26));
+  cmd.add_option("--request-timeout", c.request_timeout_s, "seconds for one exchange")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--connect-timeout", c.connect_timeout_s,
+                 "seconds for DNS resolution, TCP connect and TLS handshake together")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--total-timeout", c.total_timeout_s,
+                 "seconds a prompt may take in all: retries, backoff and rate-limit waits")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--retries", c.max_retries, "retries per prompt after the first attempt")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--max-requests-per-s", c.max_requests_per_s,
+                 "client-side limit per endpoint, for endpoints with a quota (0: none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--max-prompts-per-s", c.max_prompts_per_s,
+                 "client-side limit per endpoint, in prompts (0: none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd.add_option("--ca-file", c.ca_file, "PEM bundle of CAs to trust for https")
+      ->check(CLI::ExistingFile);
+  cmd.add_flag("--insecure", o.insecure,
+               "do not verify the endpoint's certificate (anyone on the path can read the "
+               "prompts and the key)");
+  auto* key = cmd.add_option("--api-key", c.api_key,
+                             "sent as a Bearer token; visible in `ps`: prefer --api-key-file or "
+                             "PROMPTPACK_API_KEY");
+  cmd.add_option("--api-key-file", o.api_key_file,
+                 "file holding the key (a trailing newline is ignored)")
+      ->excludes(key);
+  cmd.add_option("--header", o.headers, "extra request header 'Name: value'; repeatable");
+}
+
+void finish_client_options(client_options& o, const std::string& command,
+                           const std::string& embedded_api_base) {
+  auto& c = o.config;
+  for (const auto& header : o.headers) c.headers.push_back(parse_header(header, command));
+  if (!o.api_key_file.empty()) {
+    c.api_key = read_key_file(o.api_key_file, command);
+  } else if (c.api_key.empty()) {
+    if (const char* env = std::getenv("PROMPTPACK_API_KEY")) c.api_key = env;
+  }
+  if (o.api_bases.empty()) o.api_bases.push_back(embedded_api_base);
+  for (const auto& base : o.api_bases) c.endpoints.push_back(parse_endpoint(base, command));
+  if (o.insecure) {
+    c.tls_verify = false;
+    std::cerr << "promptpack " << command
+              << ": warning: --insecure: endpoint certificates are not verified\n";
+  }
+  try {
+    client::validate(c);
+  } catch (const std::invalid_argument& e) {
+    throw CLI::ValidationError(command, e.what());
+  }
+}
+
+}  // namespace promptpack::cli

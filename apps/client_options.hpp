@@ -1,0 +1,34 @@
+// The client settings that run, complete, bench and gateway share, declared once for all of them.
+#pragma once
+
+#include <promptpack/client_config.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace promptpack::cli {
+
+/// What the shared flags fill in, before the parts that need the rest of the command line.
+struct client_options {
+  client_config config;
+  std::vector<std::string> api_bases;  ///< URL or URL#weight=W; empty: the embedded endpoint
+  std::vector<std::string> headers;    ///< 'Name: value'
+  std::string api_key_file;            ///< the key's file; keeps the key out of `ps`
+  bool insecure = false;               ///< no certificate verification
+};
+
+/// Declares the shared flags on `cmd`: endpoints, model, sampling defaults, batching,
+/// connections, timeouts, retries, rate limits, TLS, keys and headers. The defaults shown are
+/// those of `o.config` when this is called, so a command sets its own defaults first.
+void add_client_options(CLI::App& cmd, client_options& o);
+
+/// Finishes `o.config` from the parsed flags: headers, the key (--api-key, then --api-key-file,
+/// then PROMPTPACK_API_KEY) and the endpoints, `embedded_api_base` standing in when no
+/// --api-base was given. Warns on stderr when --insecure is set. Throws CLI::ValidationError
+/// naming `command` for a bad value, and for what client::validate() refuses.
+void finish_client_options(client_options& o, const std::string& command,
+                           const std::string& embedded_api_base);
+
+}  // namespace promptpack::cli
