@@ -3,7 +3,8 @@
 set -euo pipefail
 
 packages=(g++ make cmake pkg-config openssl ca-certificates time
-          libboost1.81-dev libboost-test1.81-dev libsimdjson-dev libssl-dev libcli11-dev)
+          libboost1.81-dev libboost-test1.81-dev libsimdjson-dev libssl-dev libcli11-dev
+          clang libclang-rt-14-dev)  # clang: the libFuzzer targets (make fuzz)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -86,6 +86,8 @@ class async_operation final : public bulk_sink {
 
  private:
   struct cancel_handler {
+    explicit cancel_handler(async_operation* operation)
+        : op(operation) {}  // clang 14: no (...) aggregate init
     async_operation* op;
     void operator()(asio::cancellation_type type) const {
       if (type == asio::cancellation_type::none) return;
