@@ -37,13 +37,21 @@ std::pair<std::string, std::string> parse_header(const std::string& text,
   return {text.substr(0, colon), value};
 }
 
-// The whole file, less one trailing line end (LF or CRLF) that editors and `echo` add.
+// A key less one trailing line end (LF or CRLF), which editors and `echo` add to files and
+// variables; any other control character is for client::validate() to refuse.
+std::string without_line_end(std::string key) {
+  if (key.ends_with('\n')) {
+    key.pop_back();
+    if (key.ends_with('\r')) key.pop_back();
+  }
+  return key;
+}
+
 std::string read_key_file(const std::string& path, const std::string& command) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw CLI::ValidationError(command, "cannot read --api-key-file '" + path + "'");
-  std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (key.ends_with('\n')) key.pop_back();
-  if (key.ends_with('\r')) key.pop_back();
+  std::string key = without_line_end(
+      std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
   if (key.empty()) throw CLI::ValidationError(command, "--api-key-file '" + path + "' is empty");
   return key;
 }
@@ -127,7 +135,7 @@ void finish_client_options(client_options& o, const std::string& command,
   if (!o.api_key_file.empty()) {
     c.api_key = read_key_file(o.api_key_file, command);
   } else if (c.api_key.empty()) {
-    if (const char* env = std::getenv("PROMPTPACK_API_KEY")) c.api_key = env;
+    if (const char* env = std::getenv("PROMPTPACK_API_KEY")) c.api_key = without_line_end(env);
   }
   if (o.api_bases.empty()) o.api_bases.push_back(embedded_api_base);
   for (const auto& base : o.api_bases) c.endpoints.push_back(parse_endpoint(base, command));

@@ -25,9 +25,10 @@ struct client_options {
 void add_client_options(CLI::App& cmd, client_options& o);
 
 /// Finishes `o.config` from the parsed flags: headers, the key (--api-key, then --api-key-file,
-/// then PROMPTPACK_API_KEY) and the endpoints, `embedded_api_base` standing in when no
-/// --api-base was given. Warns on stderr when --insecure is set. Throws CLI::ValidationError
-/// naming `command` for a bad value, and for what client::validate() refuses.
+/// then PROMPTPACK_API_KEY; one trailing line end is trimmed from the last two) and the
+/// endpoints, `embedded_api_base` standing in when no --api-base was given. Warns on stderr when
+/// --insecure is set. Throws CLI::ValidationError naming `command` for a bad value, and for what
+/// client::validate() refuses (control characters in the key, a header or a URL among them).
 void finish_client_options(client_options& o, const std::string& command,
                            const std::string& embedded_api_base);
 

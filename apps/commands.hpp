@@ -14,5 +14,7 @@ void add_serve_command(CLI::App& root, int& exit_status);
 void add_complete_command(CLI::App& root, int& exit_status);
 /// `promptpack run`: the JSONL batch job.
 void add_run_command(CLI::App& root, int& exit_status);
+/// `promptpack bench`: throughput and latency of an endpoint, or a sweep.
+void add_bench_command(CLI::App& root, int& exit_status);
 
 }  // namespace promptpack::cli

@@ -2,6 +2,7 @@
 #include "client_options.hpp"
 #include "commands.hpp"
 #include "embedded_endpoint.hpp"
+#include "text/terminal_text.hpp"
 
 #include <promptpack/client.hpp>
 #include <promptpack/litellm.hpp>
@@ -59,8 +60,10 @@ void run_complete(complete_options& o, int& exit_status) {
   promptpack::client client(std::move(o.client.config));
   prompt_result result = client.complete(prompt, client.config().params);
   if (!result.ok()) {
+    // The engine escapes what it quotes of the endpoint; escaping again here keeps stderr safe
+    // whatever a message holds, and changes nothing that is already escaped.
     std::cerr << "promptpack complete: " << to_string(result.error->type)
-              << " error: " << result.error->message << "\n";
+              << " error: " << detail::escape_for_terminal(result.error->message) << "\n";
     exit_status = exit_some_failed;
     return;
   }

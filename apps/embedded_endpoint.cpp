@@ -8,10 +8,15 @@ namespace promptpack::cli {
 embedded_endpoint start_embedded_endpoint(const std::string& who, reference::generator_kind kind,
                                           unsigned threads) {
   reference::reference_config config;
-  config.host = "127.0.0.1";
-  config.port = 0;
   config.threads = threads;
   config.generator = kind;
+  return start_embedded_endpoint(who, std::move(config));
+}
+
+embedded_endpoint start_embedded_endpoint(const std::string& who,
+                                          reference::reference_config config) {
+  config.host = "127.0.0.1";
+  config.port = 0;
   embedded_endpoint out{std::make_unique<reference::reference_server>(config), {}};
   out.server->start();
   out.api_base = out.server->url() + "/inference";

@@ -18,5 +18,9 @@ struct embedded_endpoint {
 /// the command), since the user gave no --api-base.
 embedded_endpoint start_embedded_endpoint(const std::string& who, reference::generator_kind kind,
                                           unsigned threads = 1);
+/// As above, with every setting of the reference server (its latency model, say); the host and
+/// port are replaced by 127.0.0.1 and a free port.
+embedded_endpoint start_embedded_endpoint(const std::string& who,
+                                          reference::reference_config config);
 
 }  // namespace promptpack::cli

@@ -43,6 +43,28 @@ void add_serve_command(CLI::App& root, int& exit_status) {
       ->check(CLI::Range(1u, 256u));
   cmd->add_option("--max-body-bytes", config->max_body_bytes, "larger request bodies get 413")
       ->capture_default_str();
+  cmd->add_option("--max-header-bytes", config->max_header_bytes,
+                  "larger request headers (with the request line) get 431")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-tokens-limit", config->max_tokens_limit,
+                  "requests asking for more max_tokens get 400")
+      ->capture_default_str();
+  cmd->add_option("--max-n", config->max_n, "requests asking for more outputs per prompt get 400")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-connections", config->max_connections,
+                  "connections beyond this many open ones are closed at once")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--idle-timeout", config->idle_timeout_s,
+                  "close keep-alive connections idle this long (s)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--read-timeout", config->read_timeout_s,
+                  "close connections whose request, once begun, takes longer to arrive (s)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   auto* cert =
       cmd->add_option("--tls-cert", config->tls_cert_file, "PEM certificate chain: serve https")
           ->check(CLI::ExistingFile);

@@ -2,6 +2,7 @@
 #include "run/batch_job.hpp"
 
 #include "run/id_counter.hpp"
+#include "run/job_input.hpp"
 #include "run/job_stats.hpp"
 #include "run/line_parser.hpp"
 #include "run/line_reader.hpp"
@@ -301,9 +302,11 @@ void job::fail_line(job_block* block, std::uint32_t index, const prompt_error& e
   if (options_.ordered) {
     block->ordered_records.resize(std::max(block->ordered_records.size(), block->lines.size()));
     block->ordered_records[index].clear();
-    append_error(block->ordered_records[index], block->custom_id_json(slot), slot.form, error);
+    append_error(block->ordered_records[index], block->custom_id_json(slot), slot.form, error,
+                 slot.line_number);
   } else {
-    append_error(unordered_records, block->custom_id_json(slot), slot.form, error);
+    append_error(unordered_records, block->custom_id_json(slot), slot.form, error,
+                 slot.line_number);
   }
 }
 
@@ -321,6 +324,7 @@ void job::mark_duplicates(job_block* block) {
   std::string records;
   for (std::uint32_t i = 0; i < n; ++i) {
     if (previous_counts_[i] == 0 || block->lines[i].failed) continue;
+    stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
     const std::string message = "line " + std::to_string(block->lines[i].line_number) + ": " +
                                 std::string(duplicate_id_message) +
                                 "; give every line its own custom_id";
@@ -371,17 +375,9 @@ void job::run(line_reader& reader, resume_state* resume, std::uint64_t expected_
   job_block* block = take_block();
   while (reader.next(line)) {
     if (!fatal_error().empty()) break;
-    const std::uint64_t index = line.number - 1;
-    if (index % options_.shard_count != options_.shard_index) continue;
-    if (!line.too_long && line.text.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (!is_job_line(line, options_)) continue;
 
-    const bool ok = !line.too_long && parser.parse(line.text, line.number, parsed, error);
-    if (line.too_long) {
-      parsed.custom_id = std::to_string(line.number);
-      parsed.form = line_form::prompt;
-      error =
-          "line is over --max-line-bytes (" + std::to_string(options_.max_line_bytes) + " bytes)";
-    }
+    const bool ok = decode_job_line(parser, line, options_, parsed, error);
     const std::uint64_t id_hash = id_counter::hash(parsed.custom_id);
     bool repeated = false;
     if (resume) {

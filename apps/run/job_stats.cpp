@@ -66,6 +66,10 @@ std::string summary_text(const job_stats& stats, const client_stats& client,
     by_type += std::string(to_string(static_cast<errc>(t))) + " " + std::to_string(n);
   }
   if (!by_type.empty()) text += " (" + by_type + ")";
+  if (const auto duplicates = stats.duplicates.load()) {
+    text += format(", %llu repeating an earlier custom_id",
+                   static_cast<unsigned long long>(duplicates));
+  }
   if (const auto skipped = stats.skipped.load()) {
     text += format(", skipped %llu already done", static_cast<unsigned long long>(skipped));
   }

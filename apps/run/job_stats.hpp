@@ -15,6 +15,7 @@ namespace promptpack::run {
 struct job_stats {
   std::atomic<std::uint64_t> succeeded{0};
   std::atomic<std::uint64_t> skipped{0};                       ///< already had a record (--resume)
+  std::atomic<std::uint64_t> duplicates{0};                    ///< lines repeating a custom_id
   std::array<std::atomic<std::uint64_t>, 9> failed_by_type{};  ///< indexed by errc
 
   std::uint64_t failed() const;

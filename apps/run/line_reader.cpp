@@ -7,12 +7,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <system_error>
 
 namespace promptpack::run {
 
 // Large reads keep the syscall count negligible at a million lines a second.
 constexpr std::size_t read_chunk_bytes = 4u << 20;
+constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
 
 line_reader::line_reader(int fd, std::size_t max_line_bytes, std::size_t padding)
     : fd_(fd),
@@ -61,7 +63,16 @@ bool line_reader::fill() {
   }
 }
 
+void line_reader::skip_byte_order_mark() {
+  at_start_ = false;
+  while (end_ - begin_ < byte_order_mark.size() && fill()) {
+  }
+  if (std::string_view(buffer_.data() + begin_, end_ - begin_).starts_with(byte_order_mark))
+    begin_ += byte_order_mark.size();
+}
+
 bool line_reader::next(input_line& out) {
+  if (at_start_) skip_byte_order_mark();
   std::size_t scanned = begin_;  // bytes before this were checked for a newline already
   for (;;) {
     const char* start = buffer_.data() + begin_;

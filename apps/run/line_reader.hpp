@@ -25,11 +25,13 @@ class line_reader {
  public:
   line_reader(int fd, std::size_t max_line_bytes, std::size_t padding);
 
-  /// The next line, or false at the end of the input. A last line without a newline counts.
+  /// The next line, or false at the end of the input. A last line without a newline counts. A
+  /// UTF-8 byte-order mark (EF BB BF) at the very start is skipped: some editors write one.
   bool next(input_line& out);
 
  private:
   bool fill();  // reads more; false at end of input
+  void skip_byte_order_mark();
 
   int fd_;
   std::size_t max_line_bytes_;
@@ -38,6 +40,7 @@ class line_reader {
   std::size_t begin_ = 0;  // first unconsumed byte
   std::size_t end_ = 0;    // one past the last byte read
   bool eof_ = false;
+  bool at_start_ = true;  // nothing read yet: a byte-order mark may come
   std::uint64_t line_number_ = 0;
 };
 

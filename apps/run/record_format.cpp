@@ -48,7 +48,7 @@ void append_success(std::string& out, std::string_view custom_id_json, line_form
 }
 
 void append_error(std::string& out, std::string_view custom_id_json, line_form form,
-                  const prompt_error& error) {
+                  const prompt_error& error, std::uint64_t line) {
   if (is_openai(form)) {
     out.append("{\"id\":");
     append_random_id(out, "batch_req_");
@@ -58,6 +58,7 @@ void append_error(std::string& out, std::string_view custom_id_json, line_form f
     append_json_string(out, to_string(error.type));
     out.append(",\"message\":");
     append_json_string(out, error.message);
+    if (line != 0) out.append(",\"line\":").append(std::to_string(line));
     out.append("}}\n");
     return;
   }
@@ -65,6 +66,7 @@ void append_error(std::string& out, std::string_view custom_id_json, line_form f
   append_json_string(out, to_string(error.type));
   out.append(",\"message\":");
   append_json_string(out, error.message);
+  if (line != 0) out.append(",\"line\":").append(std::to_string(line));
   if (error.http_status != 0)
     out.append(",\"http_status\":").append(std::to_string(error.http_status));
   if (error.attempts != 0) out.append(",\"attempts\":").append(std::to_string(error.attempts));

@@ -5,6 +5,7 @@
 
 #include <promptpack/error.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -23,8 +24,9 @@ struct openai_context {
 void append_success(std::string& out, std::string_view custom_id_json, line_form form,
                     std::span<const std::string_view> outputs, const openai_context& openai);
 
-/// Appends one error record and its newline.
+/// Appends one error record and its newline. A nonzero `line` (the 1-based input line of an
+/// invalid_input record) is written as the error's "line".
 void append_error(std::string& out, std::string_view custom_id_json, line_form form,
-                  const prompt_error& error);
+                  const prompt_error& error, std::uint64_t line = 0);
 
 }  // namespace promptpack::run

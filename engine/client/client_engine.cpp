@@ -1,6 +1,9 @@
 // The engine's life cycle, submission paths and result delivery.
 #include "client/client_engine.hpp"
 
+#include "client/config_check.hpp"
+#include "client/redacted_outputs.hpp"
+
 #include <boost/asio/append.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
@@ -57,6 +60,7 @@ void check_config(const client_config& c) {
   require(c.connect_timeout_s > 0, "connect_timeout_s must be > 0");
   require(c.total_timeout_s > 0, "total_timeout_s must be > 0");
   require(c.max_retries >= 0, "max_retries must be >= 0");
+  check_request_fields(c);
 }
 
 std::vector<double> weights_of(const client_config& config) {
@@ -109,6 +113,7 @@ static unsigned thread_count(const client_config& config) {
 
 client_engine::client_engine(client_config config, std::optional<asio::any_io_executor> executor)
     : config_((check_config(config), std::move(config))),
+      key_redactor_(config_.api_key),
       urls_(parse_urls(config_)),
       policy_(retry_config{.max_retries = config_.max_retries,
                            .backoff_base = ms(config_.backoff_base_ms),
@@ -315,6 +320,11 @@ void client_engine::deliver(batch_ptr b, const parsed_response* parsed, const pr
     } else {
       results.push_back({.index = b->items[i].index, .outputs = {}, .error = error});
     }
+  }
+  if (succeeded > 0 && key_redactor_.active()) {
+    // An endpoint that echoes the key must not hand it to whoever reads the outputs.
+    thread_local redacted_outputs redacted;
+    redacted.redact(results, key_redactor_);
   }
   counters_.succeeded.fetch_add(succeeded, std::memory_order_relaxed);
   counters_.failed.fetch_add(b->items.size() - succeeded, std::memory_order_relaxed);

@@ -6,6 +6,7 @@
 #include "client/latency_histogram.hpp"
 #include "http/url.hpp"
 #include "retry/retry_policy.hpp"
+#include "text/secret_redactor.hpp"
 
 #include <promptpack/client.hpp>
 #include <promptpack/protocol/response_parser.hpp>
@@ -72,6 +73,8 @@ class client_engine : public std::enable_shared_from_this<client_engine> {
   boost::asio::ssl::context& tls_context() { return *tls_; }
   scheduler& queue() { return *scheduler_; }
   const retry_policy& policy() const { return policy_; }
+  /// Redacts the API key from what endpoints send back (outputs and quoted error text).
+  const secret_redactor& key_redactor() const { return key_redactor_; }
   engine_counters& counters() { return counters_; }
   latency_histogram& latency() { return latency_; }
   bool cancelling() const noexcept { return cancelling_.load(std::memory_order_acquire); }
@@ -95,6 +98,7 @@ class client_engine : public std::enable_shared_from_this<client_engine> {
                      const group_ptr& group, submission* owner);
 
   client_config config_;
+  secret_redactor key_redactor_;
   std::vector<endpoint_url> urls_;
   retry_policy policy_;
   engine_counters counters_;

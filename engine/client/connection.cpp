@@ -2,6 +2,7 @@
 #include "client/client_engine.hpp"
 #include "http/http_connection.hpp"
 #include "retry/retry_after.hpp"
+#include "text/endpoint_quote.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -30,15 +31,6 @@ std::string seconds_text(double seconds) {
   std::ostringstream out;
   out << seconds;
   return out.str();
-}
-
-// endpoint_config bytes quoted in a message: one line, no control characters, bounded.
-std::string excerpt(std::string_view body) {
-  std::string out(body.substr(0, error_excerpt_bytes));
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  }
-  return body.size() > error_excerpt_bytes ? out + "..." : out;
 }
 
 http_settings settings_for(const endpoint_url& url, const client_config& config) {
@@ -90,6 +82,11 @@ class connection {
   }
 
   std::string where() const { return url_.host + ":" + url_.port_text; }
+
+  // Text the endpoint sent, as a message may show it: bounded, key redacted, controls escaped.
+  std::string quote(std::string_view text) const {
+    return quote_endpoint_text(text, engine_.key_redactor(), error_excerpt_bytes);
+  }
 
   asio::awaitable<exchange_outcome> exchange(batch& b) {
     auto& counters = engine_.counters();
@@ -154,11 +151,11 @@ class connection {
     if (t.status < 200 || t.status > 299) {
       exchange_outcome outcome{.result = exchange_result::http_status, .status = t.status};
       outcome.detail = "endpoint answered HTTP " + std::to_string(t.status) + " " +
-                       excerpt(t.reason) + ": " + excerpt(response_body_);
+                       quote(t.reason) + ": " + quote(response_body_);
       if (t.status >= 300 && t.status < 400) {
         // Redirects are not followed: the API key must never reach another host.
         outcome.detail = "endpoint answered HTTP " + std::to_string(t.status) + " " +
-                         excerpt(t.reason) + ", redirecting to '" + excerpt(t.location) +
+                         quote(t.reason) + ", redirecting to '" + quote(t.location) +
                          "'; redirects are not followed (the API key is never sent to another "
                          "host): pass that URL as --api-base if you trust it";
       }
@@ -174,7 +171,7 @@ class connection {
       case response_status::endpoint_error:
         return {.result = exchange_result::endpoint_message,
                 .status = t.status,
-                .detail = excerpt(parsed_->message)};
+                .detail = quote(parsed_->message)};
       case response_status::protocol_error:
         break;
     }

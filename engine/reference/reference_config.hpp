@@ -1,5 +1,5 @@
-// Configuration of the reference endpoint (`promptpack serve`): listener, model, latency and
-// faults.
+// Configuration of the reference endpoint (`promptpack serve`): listener, limits, model, latency
+// and faults.
 #pragma once
 
 #include <cstddef>
@@ -16,13 +16,20 @@ enum class generator_kind : std::uint8_t {
 };
 
 struct reference_config {
-  std::string host = "127.0.0.1";         ///< address to bind
-  std::uint16_t port = 0;                 ///< 0 picks a free port
-  unsigned threads = 1;                   ///< io_context threads
-  std::size_t max_body_bytes = 64 << 20;  ///< larger request bodies get 413
-  std::string tls_cert_file;              ///< PEM chain; with tls_key_file, serve https
-  std::string tls_key_file;               ///< PEM private key
-  unsigned idle_timeout_s = 120;          ///< keep-alive connections idle this long are closed
+  std::string host = "127.0.0.1";  ///< address to bind
+  std::uint16_t port = 0;          ///< 0 picks a free port
+  unsigned threads = 1;            ///< io_context threads
+  std::string tls_cert_file;       ///< PEM chain; with tls_key_file, serve https
+  std::string tls_key_file;        ///< PEM private key
+
+  // Limits, so that no client (slow, idle, greedy or hostile) can hurt the others.
+  std::size_t max_body_bytes = 64 << 20;      ///< larger request bodies get 413
+  std::uint32_t max_header_bytes = 16 << 10;  ///< larger request headers (and start line) get 431
+  unsigned max_tokens_limit = 4096;           ///< requests asking for more max_tokens get 400
+  unsigned max_n = 16;                        ///< requests asking for more outputs (n) get 400
+  std::size_t max_connections = 1024;         ///< connections beyond this are closed at once
+  unsigned idle_timeout_s = 120;  ///< keep-alive connections idle this long are closed (> 0)
+  unsigned read_timeout_s = 30;   ///< a request, once begun, must arrive whole this fast (> 0)
 
   generator_kind generator = generator_kind::text;
 

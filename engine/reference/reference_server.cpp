@@ -1,6 +1,8 @@
 // The reference endpoint's listener, sessions and request handling, on C++20 coroutines.
 #include "reference/reference_server.hpp"
 
+#include "reference/accept_backoff.hpp"
+#include "reference/generation_limits.hpp"
 #include "reference/inference_request.hpp"
 #include "reference/text_generator.hpp"
 
@@ -14,13 +16,17 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdio>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <utility>
 
 namespace promptpack::reference {
 namespace {
@@ -71,6 +77,23 @@ std::string error_body(std::string_view reason) {
   return body;
 }
 
+// Counts one open connection for as long as its session lives, however the session ends: on its
+// own, on an exception, or destroyed with the io_context by stop().
+class connection_slot {
+ public:
+  explicit connection_slot(std::atomic<std::size_t>& open) : open_(&open) {
+    open_->fetch_add(1, std::memory_order_relaxed);
+  }
+  connection_slot(connection_slot&& other) noexcept : open_(std::exchange(other.open_, nullptr)) {}
+  connection_slot& operator=(connection_slot&&) = delete;
+  ~connection_slot() {
+    if (open_ != nullptr) open_->fetch_sub(1, std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<std::size_t>* open_;
+};
+
 }  // namespace
 
 struct reference_server::impl {
@@ -79,6 +102,8 @@ struct reference_server::impl {
   }
 
   reference_config config;
+  // Declared before ioc, so that it outlives the sessions that give their slots back.
+  std::atomic<std::size_t> open_connections{0};
   // Optional so that stop() can destroy it: that destroys every session and closes its socket.
   std::optional<asio::io_context> ioc;
   std::optional<asio::ssl::context> tls;
@@ -135,7 +160,8 @@ class session_handler {
       return {};
     }
     std::string reason;
-    if (!reader_.read(req.body(), request_, reason)) {
+    if (!reader_.read(req.body(), request_, reason) ||
+        !within_generation_limits(request_.params, config_, reason)) {
       res.result(http::status::bad_request);
       res.body() = error_body(reason);
       return {};
@@ -231,6 +257,30 @@ asio::awaitable<void> linger(Stream& stream) {
   }
 }
 
+// The answer to a request whose headers or body are over a limit, so that the server will not
+// read it to its end; nullopt for any other read error.
+std::optional<http::response<http::string_body>> over_limit_answer(const beast::error_code& ec,
+                                                                   const reference_config& config) {
+  http::response<http::string_body> res;
+  if (ec == http::error::header_limit) {
+    res.result(http::status::request_header_fields_too_large);
+    res.body() =
+        error_body("request headers are over this server's limit of " +
+                   std::to_string(config.max_header_bytes) + " bytes (serve --max-header-bytes)");
+  } else if (ec == http::error::body_limit || ec == http::error::bad_content_length) {
+    res.result(http::status::payload_too_large);
+    res.body() = error_body("request body is over this server's limit of " +
+                            std::to_string(config.max_body_bytes) + " bytes; send fewer prompts");
+  } else {
+    return std::nullopt;
+  }
+  res.set(http::field::server, "promptpack-reference");
+  res.set(http::field::content_type, "application/json");
+  res.keep_alive(false);
+  res.prepare_payload();
+  return res;
+}
+
 template <class Stream>
 void close_transport(Stream& stream) {
   beast::error_code ignored;
@@ -250,26 +300,34 @@ asio::awaitable<void> reference_server::impl::run_session(Stream& stream) {
   buffer.reserve(read_buffer_bytes);
   std::string request_body;
   for (;;) {
+    // Between requests a keep-alive connection may stay silent for idle_timeout_s. Once a request
+    // has begun (or was pipelined behind the last one), all of it must arrive within
+    // read_timeout_s, so that a client trickling bytes cannot keep its connection for ever.
+    if (buffer.size() == 0) {
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(config.idle_timeout_s));
+      auto [wait_ec, n] = co_await stream.async_read_some(
+          buffer.prepare(beast::read_size(buffer, read_buffer_bytes)), as_tuple_awaitable);
+      buffer.commit(n);
+      if (wait_ec) break;  // the peer closed, or stayed idle too long
+    }
     http::request_parser<http::string_body> parser;
+    parser.header_limit(config.max_header_bytes);
     parser.body_limit(config.max_body_bytes);
     request_body.clear();
     parser.get().body() = std::move(request_body);
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(config.idle_timeout_s));
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(config.read_timeout_s));
     auto [read_ec, read_bytes] =
         co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
-    if (read_ec == http::error::body_limit || read_ec == http::error::bad_content_length) {
-      http::response<http::string_body> res{http::status::payload_too_large, 11};
-      res.set(http::field::content_type, "application/json");
-      res.body() = error_body("request body is over this server's limit of " +
-                              std::to_string(config.max_body_bytes) + " bytes; send fewer prompts");
-      res.keep_alive(false);
-      res.prepare_payload();
-      beast::get_lowest_layer(stream).expires_after(write_timeout);
-      auto [ec, n] = co_await http::async_write(stream, res, as_tuple_awaitable);
-      if (!ec) co_await linger(stream);
+    if (read_ec) {
+      // Headers or a body over a limit are answered; any other failure means the peer closed,
+      // was too slow, or sent bytes that are not HTTP.
+      if (auto refusal = over_limit_answer(read_ec, config)) {
+        beast::get_lowest_layer(stream).expires_after(write_timeout);
+        auto [ec, n] = co_await http::async_write(stream, *refusal, as_tuple_awaitable);
+        if (!ec) co_await linger(stream);
+      }
       break;
     }
-    if (read_ec) break;  // the peer closed, timed out idle, or sent bytes that are not HTTP
 
     auto req = parser.release();
     http::response<http::string_body> res;
@@ -308,19 +366,47 @@ asio::awaitable<void> reference_server::impl::run_session(Stream& stream) {
 }
 
 asio::awaitable<void> reference_server::impl::accept_loop() {
+  bool failing = false;  // so that a run of failed accepts is reported once, not once per retry
   for (;;) {
     tcp::socket socket(asio::make_strand(*ioc));
     auto [ec] = co_await acceptor->async_accept(socket, as_tuple_awaitable);
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
-    if (ec) continue;  // a connection reset before accept completed: keep listening
+    if (ec) {
+      // Out of file descriptors, the listener stays readable and accept fails again at once:
+      // retrying without a pause would spin a core until some connection closes.
+      const auto pause = accept_backoff(ec);
+      if (!pause) continue;
+      if (!failing) {
+        std::fprintf(stderr,
+                     "promptpack serve: cannot accept connections: %s; retrying every %lld ms "
+                     "(each connection holds a file descriptor: raise `ulimit -n` or lower "
+                     "--max-connections)\n",
+                     ec.message().c_str(), static_cast<long long>(pause->count()));
+        failing = true;
+      }
+      asio::steady_timer timer(acceptor->get_executor(), *pause);
+      co_await timer.async_wait(as_tuple_awaitable);
+      continue;
+    }
+    failing = false;
+    if (open_connections.load(std::memory_order_relaxed) >= config.max_connections) {
+      // Closed before reading anything: a 503 would first need the request read, holding the
+      // very descriptor and memory the cap is there to protect. Clients see a closed connection
+      // and retry it as a connection error.
+      stats.refused.fetch_add(1, std::memory_order_relaxed);
+      socket.close(ec);
+      continue;
+    }
     stats.connections.fetch_add(1, std::memory_order_relaxed);
+    connection_slot held_slot(open_connections);
     socket.set_option(tcp::no_delay(true), ec);
     auto executor = socket.get_executor();
     if (tls) {
       asio::co_spawn(
           executor,
-          [this, s = beast::ssl_stream<beast::tcp_stream>(
-                     std::move(socket), *tls)]() mutable -> asio::awaitable<void> {
+          [this, slot = std::move(held_slot),
+           s = beast::ssl_stream<beast::tcp_stream>(std::move(socket),
+                                                    *tls)]() mutable -> asio::awaitable<void> {
             beast::get_lowest_layer(s).expires_after(write_timeout);
             auto [hs_ec] =
                 co_await s.async_handshake(asio::ssl::stream_base::server, as_tuple_awaitable);
@@ -331,9 +417,8 @@ asio::awaitable<void> reference_server::impl::accept_loop() {
     } else {
       asio::co_spawn(
           executor,
-          [this, s = beast::tcp_stream(std::move(socket))]() mutable -> asio::awaitable<void> {
-            co_await run_session(s);
-          },
+          [this, slot = std::move(held_slot), s = beast::tcp_stream(std::move(socket))]() mutable
+          -> asio::awaitable<void> { co_await run_session(s); },
           report_failure);
     }
   }

@@ -12,7 +12,8 @@ namespace promptpack::reference {
 
 /// Counters a test or a /metrics page can read while the server runs. Relaxed atomics.
 struct server_stats {
-  std::atomic<std::uint64_t> connections{0};  ///< connections accepted
+  std::atomic<std::uint64_t> connections{0};  ///< connections accepted and served
+  std::atomic<std::uint64_t> refused{0};      ///< connections closed at once: max_connections open
   std::atomic<std::uint64_t> requests{0};     ///< inference requests answered (any status)
   std::atomic<std::uint64_t> prompts{0};      ///< prompts answered with 200
   std::atomic<std::uint64_t> faults{0};       ///< injected failures, drops and bad answers

@@ -22,7 +22,6 @@ constexpr std::array<std::string_view, 64> vocabulary = {
 
 // How sharply the reference model prefers its top-ranked candidate: logit(rank) = -rank * slope.
 constexpr double rank_logit_slope = 0.5;
-constexpr int max_outputs_per_prompt = 16;
 
 constexpr std::string_view fixed_answer = "\"This is a fixed answer from the reference endpoint.\"";
 
@@ -47,7 +46,8 @@ double unit_interval(std::uint64_t bits) noexcept {
 
 text_generator::text_generator(generator_kind kind, const generation_params& params)
     : kind_(kind), params_(params) {
-  params_.n = std::clamp(params_.n, 1, max_outputs_per_prompt);
+  // The server has already refused n and max_tokens above its limits (generation_limits.hpp).
+  params_.n = std::max(params_.n, 1);
   params_.max_tokens = std::max(params_.max_tokens, 0);
   if (kind_ != generator_kind::text) return;
   // Every step ranks candidates the same way, so the rank distribution is computed once.

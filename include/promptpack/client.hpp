@@ -66,7 +66,8 @@ class client {
   using executor_type = boost::asio::any_io_executor;
 
   /// Starts the I/O threads. Connections are opened lazily. Throws std::invalid_argument on a bad
-  /// configuration (no endpoint, a malformed URL, an unreadable ca_file, bad extra params).
+  /// configuration (no endpoint, a malformed URL, an unreadable ca_file, bad extra params, a
+  /// control character in the API key, a header or a URL, a header name that is not a token).
   explicit client(client_config config);
   /// Runs on `executor` (e.g. `ioc.get_executor()`), with no thread of its own. Throws as above.
   client(executor_type executor, client_config config);

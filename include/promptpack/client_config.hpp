@@ -55,8 +55,12 @@ struct client_config {
   // Security and headers.
   bool tls_verify = true;  ///< verify the certificate chain and host name (keep it on)
   std::string ca_file;     ///< PEM bundle to trust instead of the system CAs
-  std::string api_key;     ///< sent as `Authorization: Bearer <key>`; never logged or printed
-  std::vector<std::pair<std::string, std::string>> headers;  ///< extra request headers
+  std::string api_key;     ///< sent as `Authorization: Bearer <key>`; never logged or printed,
+                           ///< and where an endpoint echoes it back, outputs and error messages
+                           ///< get "[redacted]" in its place
+  /// Extra request headers: names are RFC 9110 tokens. Control characters in the key, a header
+  /// or an endpoint URL are refused (a CR or LF could forge headers); HTAB may stand in values.
+  std::vector<std::pair<std::string, std::string>> headers;
 
   unsigned threads = 0;  ///< I/O threads; 0 means one per core
 };

@@ -37,7 +37,8 @@ inline boost::system::error_code make_error_code(errc e) noexcept {
 /// Why one prompt failed. Messages say what happened and what to do about it.
 struct prompt_error {
   errc type = errc::protocol;
-  std::string message;  ///< human-readable; never contains the API key
+  std::string message;  ///< human-readable; never contains the API key, and what it quotes of
+                        ///< an endpoint has its control characters escaped
   int http_status = 0;  ///< the last HTTP status seen, 0 when there was none
   int attempts = 0;     ///< how many exchanges carried this prompt
 };

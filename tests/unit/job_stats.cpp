@@ -88,6 +88,16 @@ BOOST_AUTO_TEST_CASE(summary_lists_failures_by_type) {
       "  requests 4 (1 retried), mean 2.0 prompts/request, latency p50 1.5 ms, p99 9.8 ms\n");
 }
 
+BOOST_AUTO_TEST_CASE(summary_counts_repeated_custom_ids) {
+  run::job_stats stats;
+  record(stats, 3, errc::invalid_input, 2);
+  stats.duplicates = 1;
+  const std::string text = run::summary_text(stats, {}, seconds(1.0));
+  BOOST_TEST(text.find("failed 2 (invalid_input 2), 1 repeating an earlier custom_id\n") !=
+                 std::string::npos,
+             text);
+}
+
 BOOST_AUTO_TEST_CASE(summary_without_failures) {
   run::job_stats stats;
   record(stats, 3);

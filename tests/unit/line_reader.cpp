@@ -154,6 +154,16 @@ BOOST_AUTO_TEST_CASE(blank_lines_are_empty_text) {
   BOOST_TEST(lines_of("") == "");
 }
 
+BOOST_AUTO_TEST_CASE(a_byte_order_mark_at_the_start_is_skipped) {
+  const std::string mark = "\xEF\xBB\xBF";
+  BOOST_TEST(lines_of(mark + "{\"a\": 1}\nb\n") == "1:{\"a\": 1};2:b;");
+  BOOST_TEST(lines_of(mark + "\nx") == "1:;2:x;");
+  BOOST_TEST(lines_of(mark) == "");
+  // Only at the very start, and only whole.
+  BOOST_TEST(lines_of("a\n" + mark + "b\n") == "1:a;2:" + mark + "b;");
+  BOOST_TEST(lines_of("\xEF\xBB") == "1:\xEF\xBB;");
+}
+
 BOOST_AUTO_TEST_CASE(too_long_lines_are_skipped_to_their_newline) {
   const std::string at_limit(100, 'k');
   const std::string over = std::string(101, 'o');

@@ -176,6 +176,22 @@ BOOST_FIXTURE_TEST_CASE(plain_error, record_fixture) {
   BOOST_TEST(text("/error/type") == "invalid_input");
 }
 
+BOOST_FIXTURE_TEST_CASE(invalid_input_records_carry_their_line, record_fixture) {
+  const prompt_error duplicate{errc::invalid_input, "line 5: its custom_id is used", 0, 0};
+  out.clear();
+  run::append_error(out, json_string("a"), line_form::prompt, duplicate, 5);
+  read_back();
+  BOOST_TEST(keys("/error") == "type,message,line");
+  BOOST_TEST(number("/error/line") == 5);
+  for (auto form : {line_form::openai_chat, line_form::openai_completion}) {
+    out.clear();
+    run::append_error(out, json_string("a"), form, duplicate, 5);
+    read_back();
+    BOOST_TEST(keys("/error") == "code,message,line");
+    BOOST_TEST(number("/error/line") == 5);
+  }
+}
+
 BOOST_FIXTURE_TEST_CASE(every_error_type_by_name, record_fixture) {
   const std::pair<errc, std::string_view> types[] = {
       {errc::invalid_input, "invalid_input"},

@@ -1,0 +1,38 @@
+// Prints benchmark results: the readable table, the sweep table, and the same figures as JSON.
+#pragma once
+
+#include "bench/bench_result.hpp"
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace promptpack::bench {
+
+/// What the run was, for the report's heading and the JSON.
+struct run_description {
+  std::string endpoint;  ///< the api_base, or "embedded reference endpoint"
+  bool closed_loop = true;
+  std::size_t batch_size = 0;
+  std::size_t connections = 0;
+  double warmup_s = 0;
+  double prompt_bytes = 0;  ///< mean prompt length
+};
+
+/// One row of a sweep: the swept value and its result.
+struct sweep_row {
+  double value = 0;
+  bench_result result;
+};
+
+void print_table(std::ostream& out, const run_description& run, const bench_result& result);
+void print_sweep_table(std::ostream& out, const std::string& swept,
+                       const std::vector<sweep_row>& rows);
+
+/// {"run": {...}, <the result's fields>} for one run; {"run", "sweep": name, "rows": [...]} for
+/// a sweep.
+std::string to_json(const run_description& run, const bench_result& result);
+std::string to_json(const run_description& run, const std::string& swept,
+                    const std::vector<sweep_row>& rows);
+
+}  // namespace promptpack::bench

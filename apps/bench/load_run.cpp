@@ -1,0 +1,323 @@
+// The benchmark's driver thread, its reusable submission blocks, and the measurement around them.
+#include "bench/load_run.hpp"
+
+#include "bench/arrival_schedule.hpp"
+#include "bench/latency_distribution.hpp"
+#include "bench/measurement_windows.hpp"
+
+#include <sched.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace promptpack::bench {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+double seconds_between(clock_type::time_point from, clock_type::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+double process_cpu_s() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+}
+
+unsigned usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return static_cast<unsigned>(CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+class block_pool;
+
+// One submission: its prompts and when they were submitted (closed loop) or were due to arrive
+// (open loop, so that a late client does not hide its lateness: no coordinated omission).
+class block final : public bulk_sink {
+ public:
+  explicit block(block_pool& pool) : pool_(pool) {}
+  void on_results(std::span<const bulk_result> results) override;
+  void on_complete() override;
+
+  std::vector<std::string_view> prompts;
+  std::vector<clock_type::time_point> arrivals;  // open loop: one per prompt
+  clock_type::time_point submitted;
+  bool measured = false;
+
+ private:
+  block_pool& pool_;
+};
+
+// The blocks, the free list the driver takes from, and the counters results land in.
+class block_pool {
+ public:
+  block_pool(std::size_t blocks, std::size_t capacity) {
+    for (std::size_t i = 0; i < blocks; ++i) {
+      all_.push_back(std::make_unique<block>(*this));
+      all_.back()->prompts.reserve(capacity);
+      free_.push_back(all_.back().get());
+    }
+  }
+
+  /// A free block, or null when none came free within `wait`.
+  block* take(std::chrono::milliseconds wait) {
+    std::unique_lock lock(mutex_);
+    if (!freed_.wait_for(lock, wait, [&] { return !free_.empty(); })) return nullptr;
+    block* b = free_.back();
+    free_.pop_back();
+    return b;
+  }
+  void give_back(block* b) {
+    {
+      std::lock_guard lock(mutex_);
+      free_.push_back(b);
+    }
+    freed_.notify_all();
+  }
+  void wait_all_free() {
+    std::unique_lock lock(mutex_);
+    freed_.wait(lock, [&] { return free_.size() == all_.size(); });
+  }
+
+  void count(std::span<const bulk_result> results) {
+    std::uint64_t failed = 0;
+    for (const auto& r : results) {
+      if (r.error) {
+        ++failed;
+        failed_by_type[static_cast<std::size_t>(r.error->type) % failed_by_type.size()].fetch_add(
+            1, std::memory_order_relaxed);
+      }
+    }
+    failed_.fetch_add(failed, std::memory_order_relaxed);
+    done_.fetch_add(results.size(), std::memory_order_relaxed);
+    const auto now = clock_type::now().time_since_epoch().count();
+    auto last = last_done_.load(std::memory_order_relaxed);
+    while (now > last && !last_done_.compare_exchange_weak(last, now, std::memory_order_relaxed)) {
+    }
+  }
+
+  latency_distribution latencies;
+  std::array<std::atomic<std::uint64_t>, std::tuple_size_v<failures_by_type>> failed_by_type{};
+  std::uint64_t done() const { return done_.load(std::memory_order_relaxed); }
+  std::uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
+  clock_type::time_point last_done() const {
+    return clock_type::time_point(clock_type::duration(last_done_.load(std::memory_order_relaxed)));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable freed_;
+  std::vector<std::unique_ptr<block>> all_;
+  std::vector<block*> free_;
+  std::atomic<std::uint64_t> done_{0};  // measured prompts completed
+  std::atomic<std::uint64_t> failed_{0};
+  std::atomic<clock_type::rep> last_done_{0};
+};
+
+void block::on_results(std::span<const bulk_result> results) {
+  if (!measured) return;
+  const auto now = clock_type::now();
+  if (arrivals.empty()) {
+    pool_.latencies.record(static_cast<std::uint64_t>((now - submitted).count()), results.size());
+  } else {
+    for (const auto& r : results) {
+      pool_.latencies.record(static_cast<std::uint64_t>((now - arrivals[r.index]).count()));
+    }
+  }
+  pool_.count(results);
+}
+
+void block::on_complete() {
+  prompts.clear();
+  arrivals.clear();
+  pool_.give_back(this);
+}
+
+// Samples the completed count every 10 ms while the load runs, for the stability windows.
+class count_sampler {
+ public:
+  explicit count_sampler(const block_pool& pool) : pool_(pool), thread_([this] { run(); }) {}
+  ~count_sampler() { stop(); }
+  void start_measuring(clock_type::time_point t0) {
+    std::lock_guard lock(mutex_);
+    t0_ = t0;
+    measuring_ = true;
+  }
+  std::vector<count_sample> stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+    return samples_;
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, 10ms, [&] { return stopping_; })) {
+      if (measuring_) samples_.push_back({seconds_between(t0_, clock_type::now()), pool_.done()});
+    }
+  }
+  const block_pool& pool_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool measuring_ = false;
+  clock_type::time_point t0_;
+  std::vector<count_sample> samples_;
+  std::thread thread_;
+};
+
+// What the driver loop tracks, and when the measured phase starts and ends.
+struct phase {
+  const load_settings& settings;
+  clock_type::time_point warmup_end;
+  clock_type::time_point t0{};  // the first measured submission
+  bool measuring = false;
+  std::uint64_t measured_submitted = 0;
+  clock_type::time_point last_submission{};
+
+  bool measured_all() const {
+    return settings.prompts ? measured_submitted >= settings.prompts
+                            : measuring && last_submission - t0 >=
+                                               std::chrono::duration<double>(settings.duration_s);
+  }
+  std::size_t room(std::size_t capacity) const {
+    if (!measuring || settings.prompts == 0) return capacity;
+    return static_cast<std::size_t>(
+        std::min<std::uint64_t>(capacity, settings.prompts - measured_submitted));
+  }
+};
+
+}  // namespace
+
+bench_result run_load(client& client, const prompt_source& prompts, const load_settings& settings,
+                      const std::function<bool()>& stop_requested) {
+  const bool open_loop = settings.rate > 0;
+  // Open loop: enough blocks that a slow endpoint shows as latency, not as a stalled schedule.
+  const std::size_t blocks = open_loop ? 256 : settings.blocks_in_flight;
+  block_pool pool(blocks, settings.block_prompts);
+  count_sampler sampler(pool);
+  const group_handle group = client.group();
+  std::optional<arrival_schedule> schedule;
+  if (open_loop) schedule.emplace(settings.rate, settings.burstiness);
+
+  bench_result result;
+  result.cores = usable_cores();
+  result.cpu_includes_endpoint = settings.cpu_includes_endpoint;
+  result.rate_requested = settings.rate;
+  const auto start = clock_type::now();
+  phase p{settings, start + std::chrono::duration_cast<clock_type::duration>(
+                                std::chrono::duration<double>(settings.warmup_s))};
+  double cpu_at_t0 = 0;
+  client_stats stats_at_t0;
+  std::uint64_t next_prompt = 0;
+  auto next_arrival = start;
+  double max_lag_s = 0;
+
+  while (!p.measured_all()) {
+    if (stop_requested()) {
+      result.interrupted = true;
+      break;
+    }
+    auto now = clock_type::now();
+    if (open_loop && next_arrival > now) {
+      // Sleep to the next arrival rather than spin: the client's CPU is part of what is measured.
+      // A sleep overshoots by ~60 us; the lateness counts in the prompts' latency, as it should.
+      std::this_thread::sleep_for(std::min<clock_type::duration>(next_arrival - now, 1ms));
+      continue;
+    }
+    block* b = pool.take(50ms);
+    if (!b) continue;
+    now = clock_type::now();
+    const auto due = open_loop ? next_arrival : now;
+    if (!p.measuring && due >= p.warmup_end) {
+      p.measuring = true;
+      p.t0 = due;
+      cpu_at_t0 = process_cpu_s();
+      stats_at_t0 = client.stats();
+      sampler.start_measuring(p.t0);
+    }
+    b->measured = p.measuring;
+    const std::size_t room = p.room(settings.block_prompts);
+    if (open_loop) {
+      // Every prompt already due, up to the block's room, and never across the warm-up's end.
+      while (b->prompts.size() < room && next_arrival <= now &&
+             (next_arrival >= p.warmup_end) == b->measured) {
+        b->prompts.push_back(prompts.at(next_prompt++));
+        b->arrivals.push_back(next_arrival);
+        next_arrival += std::chrono::duration_cast<clock_type::duration>(
+            std::chrono::duration<double>(schedule->next_gap_s()));
+      }
+      if (b->measured && !b->arrivals.empty()) {
+        max_lag_s = std::max(max_lag_s, seconds_between(b->arrivals.front(), now));
+      }
+    } else {
+      for (std::size_t i = 0; i < room; ++i) b->prompts.push_back(prompts.at(next_prompt++));
+    }
+    if (b->prompts.empty()) {  // nothing due after all (the warm-up boundary): hand it back
+      b->on_complete();
+      continue;
+    }
+    if (b->measured) {
+      p.measured_submitted += b->prompts.size();
+      p.last_submission = now;
+    }
+    b->submitted = now;
+    client.submit_bulk(b->prompts, group, *b);
+  }
+  pool.wait_all_free();
+  const double cpu_at_end = process_cpu_s();
+  const client_stats stats_at_end = client.stats();
+  const std::vector<count_sample> samples = sampler.stop();
+  if (!p.measuring) return result;  // stopped during the warm-up: nothing measured
+
+  result.prompts_failed = pool.failed();
+  result.prompts_ok = pool.done() - result.prompts_failed;
+  for (std::size_t t = 0; t < result.failed_by_type.size(); ++t) {
+    result.failed_by_type[t] = pool.failed_by_type[t].load();
+  }
+  result.elapsed_s = std::max(1e-9, seconds_between(p.t0, std::max(pool.last_done(), p.t0)));
+  result.prompts_per_s = static_cast<double>(pool.done()) / result.elapsed_s;
+  result.requests = stats_at_end.requests_sent - stats_at_t0.requests_sent;
+  result.requests_per_s = static_cast<double>(result.requests) / result.elapsed_s;
+  if (result.requests > 0) {
+    result.mean_prompts_per_request =
+        static_cast<double>(stats_at_end.prompts_sent - stats_at_t0.prompts_sent) /
+        static_cast<double>(result.requests);
+  }
+  const auto& l = pool.latencies;
+  result.latency = {l.quantile_ns(0.50) / 1e6, l.quantile_ns(0.90) / 1e6,
+                    l.quantile_ns(0.99) / 1e6, l.quantile_ns(0.999) / 1e6,
+                    l.max_ns() / 1e6,          l.mean_ns() / 1e6};
+  if (open_loop) {
+    const double submit_span = seconds_between(p.t0, std::max(p.last_submission, next_arrival));
+    result.rate_achieved = static_cast<double>(p.measured_submitted) / std::max(1e-9, submit_span);
+    result.max_lag_ms = max_lag_s * 1e3;
+    result.fell_behind = result.rate_achieved < 0.99 * settings.rate;
+  }
+  result.client_cpu_s = cpu_at_end - cpu_at_t0;
+  if (pool.done() > 0) {
+    result.client_us_per_prompt = result.client_cpu_s * 1e6 / static_cast<double>(pool.done());
+  }
+  result.client_limited = result.client_cpu_s >= 0.85 * result.elapsed_s * result.cores;
+  result.window_prompts_per_s = window_rates(samples, result.elapsed_s, settings.windows);
+  result.unstable = windows_disagree(result.window_prompts_per_s);
+  return result;
+}
+
+}  // namespace promptpack::bench

@@ -1,0 +1,30 @@
+// The prompts a benchmark sends: generated words, or real prompts from a JSONL file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace promptpack::bench {
+
+/// A fixed pool of prompts, cycled through. The pool is built before the measurement, so
+/// making prompts costs the measured client nothing.
+class prompt_source {
+ public:
+  /// `distinct` different prompts of `words` words each.
+  static prompt_source generated(std::size_t words, std::size_t distinct = 4096);
+  /// Every line of a JSONL file in any of `run`'s input forms (prompt, messages, OpenAI batch).
+  /// Throws std::invalid_argument naming the file and line when one can't be read.
+  static prompt_source from_file(const std::string& path);
+
+  std::string_view at(std::uint64_t i) const noexcept { return texts_[i % texts_.size()]; }
+  std::size_t size() const noexcept { return texts_.size(); }
+  /// Mean prompt length in bytes, for the report.
+  double mean_bytes() const noexcept;
+
+ private:
+  std::vector<std::string> texts_;
+};
+
+}  // namespace promptpack::bench

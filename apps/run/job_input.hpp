@@ -1,0 +1,34 @@
+// The input lines a job runs (its shard's, not blank), how each decodes, and their custom_ids.
+#pragma once
+
+#include "run/id_counter.hpp"
+#include "run/job_line.hpp"
+#include "run/line_parser.hpp"
+#include "run/line_reader.hpp"
+#include "run/run_options.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace promptpack::run {
+
+/// Whether `line` gets a record in this job: it is in the job's shard and is not blank.
+/// Inline: the job asks it of every line.
+inline bool is_job_line(const input_line& line, const run_options& options) {
+  if ((line.number - 1) % options.shard_count != options.shard_index) return false;
+  return line.too_long || line.text.find_first_not_of(" \t") != std::string_view::npos;
+}
+
+/// Decodes a line that is_job_line. Always sets `out.custom_id` (the line number when the line
+/// has no readable one); returns false with `error` saying what is wrong when the line gets an
+/// invalid_input record instead of being sent.
+bool decode_job_line(line_parser& parser, const input_line& line, const run_options& options,
+                     job_line& out, std::string& error);
+
+/// The custom_ids of every line a job over the regular file `fd` gives a record to, exactly as
+/// the job will decode them, read in one pass (`lines`, from count_lines, sizes the table). The
+/// file position is restored afterwards. Throws std::system_error when the file can't be read.
+id_counter job_custom_ids(int fd, const run_options& options, std::uint64_t lines);
+
+}  // namespace promptpack::run
