@@ -5,7 +5,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 BIN := $(BUILD_DIR)/apps/promptpack
 
-.PHONY: all setup configure build test sanitize fuzz ci demo bench format clean
+.PHONY: all setup configure build test sanitize fuzz ci demo bench bench-compare format clean
 
 all: build
 
@@ -47,6 +47,12 @@ demo: build
 
 bench: build
 	@bash bench/run_all.sh $(BUILD_DIR)
+
+# promptpack beside wrk, aiohttp and LiteLLM's request pattern, against the same two endpoints;
+# the table also goes to bench/results/compare-latest.md.
+bench-compare: build
+	@bash scripts/setup-bench.sh
+	@bash bench/compare.sh $(BUILD_DIR)
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <iterator>
 #include <stdexcept>
+#include <utility>
 
 namespace promptpack::cli {
 namespace {
@@ -47,18 +48,30 @@ std::string without_line_end(std::string key) {
   return key;
 }
 
-std::string read_key_file(const std::string& path, const std::string& command) {
+std::string read_key_file(const std::string& path, const std::string& flag,
+                          const std::string& command) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw CLI::ValidationError(command, "cannot read --api-key-file '" + path + "'");
+  if (!in) throw CLI::ValidationError(command, "cannot read " + flag + " '" + path + "'");
   std::string key = without_line_end(
       std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
-  if (key.empty()) throw CLI::ValidationError(command, "--api-key-file '" + path + "' is empty");
+  if (key.empty()) throw CLI::ValidationError(command, flag + " '" + path + "' is empty");
   return key;
 }
 
 }  // namespace
 
-void add_client_options(CLI::App& cmd, client_options& o) {
+std::string resolve_key(std::string key, const std::string& key_file, const std::string& file_flag,
+                        const std::string& env, const std::string& command) {
+  if (!key_file.empty()) return read_key_file(key_file, file_flag, command);
+  if (key.empty()) {
+    if (const char* value = std::getenv(env.c_str())) key = without_line_end(value);
+  }
+  return key;
+}
+
+void add_client_options(CLI::App& cmd, client_options& o, client_flag_names names) {
+  o.names = std::move(names);
+  const auto& n = o.names;
   auto& c = o.config;
   cmd.add_option("--api-base", o.api_bases,
                  "endpoint URL, optionally URL#weight=W; repeat for several endpoints sharing the "
@@ -76,7 +89,7 @@ void add_client_options(CLI::App& cmd, client_options& o) {
   cmd.add_option("--top-k", c.params.top_k, "default top_k")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd.add_option("--batch-size", c.max_batch_prompts, "prompts per request, at most")
+  cmd.add_option(n.batch_size, c.max_batch_prompts, "prompts per request, at most")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));
   cmd.add_option("--max-delay-us", c.max_delay_us,
@@ -119,11 +132,11 @@ void add_client_options(CLI::App& cmd, client_options& o) {
   cmd.add_flag("--insecure", o.insecure,
                "do not verify the endpoint's certificate (anyone on the path can read the "
                "prompts and the key)");
-  auto* key = cmd.add_option("--api-key", c.api_key,
-                             "sent as a Bearer token; visible in `ps`: prefer --api-key-file or "
-                             "PROMPTPACK_API_KEY");
-  cmd.add_option("--api-key-file", o.api_key_file,
-                 "file holding the key (a trailing newline is ignored)")
+  auto* key = cmd.add_option(n.api_key, c.api_key,
+                             "sent to the endpoints as a Bearer token; visible in `ps`: prefer " +
+                                 n.api_key_file + " or " + n.api_key_env);
+  cmd.add_option(n.api_key_file, o.api_key_file,
+                 "file holding the endpoints' key (a trailing newline is ignored)")
       ->excludes(key);
   cmd.add_option("--header", o.headers, "extra request header 'Name: value'; repeatable");
 }
@@ -132,11 +145,8 @@ void finish_client_options(client_options& o, const std::string& command,
                            const std::string& embedded_api_base) {
   auto& c = o.config;
   for (const auto& header : o.headers) c.headers.push_back(parse_header(header, command));
-  if (!o.api_key_file.empty()) {
-    c.api_key = read_key_file(o.api_key_file, command);
-  } else if (c.api_key.empty()) {
-    if (const char* env = std::getenv("PROMPTPACK_API_KEY")) c.api_key = without_line_end(env);
-  }
+  c.api_key = resolve_key(std::move(c.api_key), o.api_key_file, o.names.api_key_file,
+                          o.names.api_key_env, command);
   if (o.api_bases.empty()) o.api_bases.push_back(embedded_api_base);
   for (const auto& base : o.api_bases) c.endpoints.push_back(parse_endpoint(base, command));
   if (o.insecure) {

@@ -16,5 +16,7 @@ void add_complete_command(CLI::App& root, int& exit_status);
 void add_run_command(CLI::App& root, int& exit_status);
 /// `promptpack bench`: throughput and latency of an endpoint, or a sweep.
 void add_bench_command(CLI::App& root, int& exit_status);
+/// `promptpack gateway`: an OpenAI-compatible server that batches its callers upstream.
+void add_gateway_command(CLI::App& root, int& exit_status);
 
 }  // namespace promptpack::cli

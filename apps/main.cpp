@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   add_complete_command(app, exit_status);
   add_run_command(app, exit_status);
   add_bench_command(app, exit_status);
+  add_gateway_command(app, exit_status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,6 +8,7 @@
 #include "run/line_reader.hpp"
 #include "run/output_path.hpp"
 #include "run/same_file.hpp"
+#include "stop_signal.hpp"
 
 #include <promptpack/client.hpp>
 
@@ -226,6 +227,9 @@ void run_job(run_flags& flags, int& exit_status) {
   std::uint64_t total =
       lines == 0 ? 0 : (lines + o.shard_count - 1 - o.shard_index) / o.shard_count;
   if (resume) total -= std::min<std::uint64_t>(total, resume->records);
+  // Installed only now: a signal before the output is touched ends the process the usual way.
+  stop_signal::install();
+  o.stop_requested = [] { return stop_signal::number(); };
   exit_status = run::run_batch_job(o, input.fd, output_fd, resume ? &*resume : nullptr, total);
 }
 
@@ -255,6 +259,11 @@ void add_run_command(CLI::App& root, int& exit_status) {
   cmd->add_flag("--ordered", o.ordered, "write records in input order (default: as they complete)");
   cmd->add_option("--shard", flags->shard, "I/N: only lines whose 0-based index mod N is I");
   cmd->add_flag("-q,--quiet", o.quiet, "no progress line and no summary");
+  cmd->add_option("--grace-period", o.grace_period_s,
+                  "after Ctrl-C or SIGTERM: seconds the lines already sent may take to finish "
+                  "(a second signal stops at once)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-line-bytes", o.max_line_bytes,
                   "longer input lines get an invalid_input record")
       ->capture_default_str();

@@ -127,6 +127,11 @@ class job {
     std::lock_guard lock(fatal_mutex_);
     return fatal_error_;
   }
+  /// True once the grace period is over: prompts still unfinished were cancelled by the job
+  /// itself, and get no record, so that --resume runs them.
+  bool dropping_cancelled() const { return dropping_cancelled_.load(std::memory_order_acquire); }
+  /// The signal that ended the job early, 0 when none did.
+  int stopped_by() const { return stopped_by_; }
 
  private:
   job_block* take_block();
@@ -139,6 +144,8 @@ class job {
   /// The group of a line's overrides; valid until the next call.
   const group_info& group_of(const line_overrides& overrides);
   void recycle(job_block* block);
+  /// Waits for every submitted block; after a stop signal, for the grace period at most.
+  void wait_for_blocks();
 
   const run_options& options_;
   promptpack::client client_;
@@ -164,6 +171,8 @@ class job {
 
   std::mutex fatal_mutex_;
   std::string fatal_error_;
+  int stopped_by_ = 0;  // the signal that ended the reading early, 0 when none did
+  std::atomic<bool> dropping_cancelled_{false};
 };
 
 void block_part::on_results(std::span<const bulk_result> results) {
@@ -176,6 +185,10 @@ void block_part::on_results(std::span<const bulk_result> results) {
     const std::uint32_t line_index = lines[r.index];
     const line_slot& slot = block->lines[line_index];
     const std::size_t start = records.size();
+    if (r.error && r.error->type == errc::cancelled && owner.dropping_cancelled()) {
+      owner.stats().unfinished.fetch_add(1, std::memory_order_relaxed);
+      continue;  // no record: the line is run again by --resume
+    }
     if (r.error) {
       append_error(records, block->custom_id_json(slot), slot.form, *r.error);
       owner.stats().count_error(r.error->type);
@@ -375,6 +388,7 @@ void job::run(line_reader& reader, resume_state* resume, std::uint64_t expected_
   job_block* block = take_block();
   while (reader.next(line)) {
     if (!fatal_error().empty()) break;
+    if ((stopped_by_ = options_.stop_requested()) != 0) break;
     if (!is_job_line(line, options_)) continue;
 
     const bool ok = decode_job_line(parser, line, options_, parsed, error);
@@ -412,15 +426,37 @@ void job::run(line_reader& reader, resume_state* resume, std::uint64_t expected_
     }
   }
   submit(block);
+  wait_for_blocks();
+}
+
+void job::wait_for_blocks() {
   std::unique_lock lock(blocks_mutex_);
-  blocks_cv_.wait(lock, [&] { return in_flight_ == 0; });
+  std::optional<steady::time_point> grace_ends;
+  while (
+      !blocks_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return in_flight_ == 0; })) {
+    // A stop signal while the last lines are in flight starts the grace period too.
+    if (!grace_ends && (stopped_by_ = options_.stop_requested()) != 0) {
+      grace_ends = steady::now() + std::chrono::duration_cast<steady::duration>(
+                                       std::chrono::duration<double>(options_.grace_period_s));
+    }
+    if (grace_ends && steady::now() >= *grace_ends) {
+      dropping_cancelled_.store(true, std::memory_order_release);
+      lock.unlock();  // cancelled prompts complete through block_done(), which takes the lock
+      client_.shutdown(shutdown_mode::cancel);
+      lock.lock();
+      blocks_cv_.wait(lock, [&] { return in_flight_ == 0; });
+      return;
+    }
+  }
 }
 
 // Prints progress every interval until told to stop.
 class progress_reporter {
  public:
-  progress_reporter(const job_stats& stats, std::uint64_t total, double interval_s, bool tty)
+  progress_reporter(const job_stats& stats, const promptpack::client& client, std::uint64_t total,
+                    double interval_s, bool tty)
       : stats_(stats),
+        client_(client),
         total_(total),
         tty_(tty),
         started_(steady::now()),
@@ -443,7 +479,8 @@ class progress_reporter {
     std::unique_lock lock(mutex_);
     while (
         !cv_.wait_for(lock, std::chrono::duration<double>(interval_s), [&] { return stopped_; })) {
-      const auto line = progress_line(stats_, total_, steady::now() - started_);
+      const auto line = progress_line(stats_, total_, steady::now() - started_,
+                                      client_.stats().batch_size_tuning);
       if (tty_) {
         std::cerr << "\r\033[K" << line << std::flush;
       } else {
@@ -453,6 +490,7 @@ class progress_reporter {
   }
 
   const job_stats& stats_;
+  const promptpack::client& client_;
   std::uint64_t total_;
   bool tty_;
   steady::time_point started_;
@@ -474,7 +512,7 @@ int run_batch_job(const run_options& options, int input_fd, int output_fd, resum
     const bool tty = ::isatty(STDERR_FILENO) != 0;
     const double interval =
         options.progress_interval_s > 0 ? options.progress_interval_s : (tty ? 0.5 : 5.0);
-    progress.emplace(j.stats(), expected_lines, interval, tty);
+    progress.emplace(j.stats(), j.client(), expected_lines, interval, tty);
   }
   j.run(reader, resume, expected_lines);
   j.client().shutdown(shutdown_mode::drain);
@@ -486,6 +524,12 @@ int run_batch_job(const run_options& options, int input_fd, int output_fd, resum
   }
   if (!options.quiet)
     std::cerr << summary_text(j.stats(), j.client().stats(), steady::now() - started);
+  if (j.stopped_by() != 0) {
+    std::cerr << "promptpack run: stopped by signal " << j.stopped_by()
+              << "; every record written is whole. Run the same command with --resume to "
+                 "finish the job.\n";
+    return 128 + j.stopped_by();  // the shell's convention: 130 for SIGINT, 143 for SIGTERM
+  }
   // Error records kept from an interrupted run count too: the output is the job's result.
   const bool earlier_errors = resume != nullptr && resume->errors > 0;
   return j.stats().failed() > 0 || earlier_errors ? 1 : 0;

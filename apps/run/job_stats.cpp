@@ -31,7 +31,7 @@ std::string clock_text(double seconds) {
 }  // namespace
 
 std::string progress_line(const job_stats& stats, std::uint64_t total,
-                          std::chrono::duration<double> elapsed) {
+                          std::chrono::duration<double> elapsed, std::string_view batch_size) {
   const auto done = stats.done();
   const double rate = elapsed.count() > 0 ? static_cast<double>(done) / elapsed.count() : 0;
   std::string line = format("promptpack run: %llu", static_cast<unsigned long long>(done));
@@ -45,6 +45,7 @@ std::string progress_line(const job_stats& stats, std::uint64_t total,
                  static_cast<unsigned long long>(stats.failed()));
   if (total > done && rate > 0)
     line += "  ETA " + clock_text(static_cast<double>(total - done) / rate);
+  if (!batch_size.empty()) line += "  batch: " + std::string(batch_size);
   return line;
 }
 
@@ -73,6 +74,10 @@ std::string summary_text(const job_stats& stats, const client_stats& client,
   if (const auto skipped = stats.skipped.load()) {
     text += format(", skipped %llu already done", static_cast<unsigned long long>(skipped));
   }
+  if (const auto unfinished = stats.unfinished.load()) {
+    text += format(", %llu unfinished at the stop (no record: --resume runs them)",
+                   static_cast<unsigned long long>(unfinished));
+  }
   text += "\n";
   const double per_request =
       client.requests_sent > 0
@@ -84,6 +89,9 @@ std::string summary_text(const job_stats& stats, const client_stats& client,
       static_cast<unsigned long long>(client.requests_sent),
       static_cast<unsigned long long>(client.requests_retried), per_request, client.latency_p50_ms,
       client.latency_p99_ms);
+  if (!client.batch_size_tuning.empty()) {
+    text += "  batch size (auto): " + client.batch_size_tuning + "\n";
+  }
   if (client.rate_limited_answers > 0) {
     text += format(
         "  rate limited: %llu answers (429, 503 + Retry-After), endpoints waited %.1f s\n",

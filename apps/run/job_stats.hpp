@@ -9,13 +9,16 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace promptpack::run {
 
 struct job_stats {
   std::atomic<std::uint64_t> succeeded{0};
-  std::atomic<std::uint64_t> skipped{0};                       ///< already had a record (--resume)
-  std::atomic<std::uint64_t> duplicates{0};                    ///< lines repeating a custom_id
+  std::atomic<std::uint64_t> skipped{0};     ///< already had a record (--resume)
+  std::atomic<std::uint64_t> duplicates{0};  ///< lines repeating a custom_id
+  std::atomic<std::uint64_t> unfinished{
+      0};  ///< cancelled at a stop signal: no record, for --resume
   std::array<std::atomic<std::uint64_t>, 9> failed_by_type{};  ///< indexed by errc
 
   std::uint64_t failed() const;
@@ -25,9 +28,10 @@ struct job_stats {
   }
 };
 
-/// One progress line: done/total, rate, errors and ETA (total 0 means unknown).
+/// One progress line: done/total, rate, errors and ETA (total 0 means unknown), and with
+/// `--batch-size auto` the batch size and why.
 std::string progress_line(const job_stats& stats, std::uint64_t total,
-                          std::chrono::duration<double> elapsed);
+                          std::chrono::duration<double> elapsed, std::string_view batch_size = {});
 
 /// The end-of-job summary, several lines.
 std::string summary_text(const job_stats& stats, const client_stats& client,

@@ -5,12 +5,29 @@
 #include <promptpack/protocol/json_text.hpp>
 
 #include <random>
+#include <vector>
 
 namespace promptpack::run {
 namespace {
 
 bool is_openai(line_form form) {
   return form == line_form::openai_chat || form == line_form::openai_completion;
+}
+
+// A status outside 2xx. A prompt can fail after a 2xx too (a body that breaks the protocol, a
+// "message" other than "ok"): that is no HTTP error to report as the response's status.
+bool answered_with_http_error(const prompt_error& error) {
+  return error.http_status != 0 && (error.http_status < 200 || error.http_status > 299);
+}
+
+// The "type" of an OpenAI error body for an HTTP status (docs/job-contract.md lists them).
+std::string_view openai_error_type(int http_status) {
+  if (http_status == 401) return "authentication_error";
+  if (http_status == 403) return "permission_error";
+  if (http_status == 429) return "rate_limit_error";
+  if (http_status >= 400 && http_status < 500) return "invalid_request_error";
+  // 5xx, and what no client should have been sent (a redirect promptpack does not follow).
+  return "server_error";
 }
 
 void append_random_id(std::string& out, std::string_view prefix) {
@@ -21,6 +38,21 @@ void append_random_id(std::string& out, std::string_view prefix) {
   std::uint64_t bits = rng();
   for (int i = 0; i < 16; ++i, bits >>= 4) out.push_back(hex[bits & 15]);
   out.push_back('"');
+}
+
+// `{"id":"batch_req_…","custom_id":…`, the start of every OpenAI record.
+void append_openai_record_start(std::string& out, std::string_view custom_id_json) {
+  out.append("{\"id\":");
+  append_random_id(out, "batch_req_");
+  out.append(",\"custom_id\":").append(custom_id_json);
+}
+
+// `,"response":{"status_code":N,"request_id":"req_…","body":`, to be followed by the body.
+void append_openai_response_start(std::string& out, int status_code) {
+  out.append(",\"response\":{\"status_code\":").append(std::to_string(status_code));
+  out.append(",\"request_id\":");
+  append_random_id(out, "req_");
+  out.append(",\"body\":");
 }
 
 }  // namespace
@@ -39,22 +71,29 @@ void append_success(std::string& out, std::string_view custom_id_json, line_form
   const std::vector<std::string> owned(outputs.begin(), outputs.end());
   const auto response = model_response::from_outputs(
       openai.model, openai.prompt, owned, openai.max_tokens, form == line_form::openai_chat);
-  out.append("{\"id\":");
-  append_random_id(out, "batch_req_");
-  out.append(",\"custom_id\":").append(custom_id_json);
-  out.append(",\"response\":{\"status_code\":200,\"request_id\":");
-  append_random_id(out, "req_");
-  out.append(",\"body\":").append(response.to_json()).append("},\"error\":null}\n");
+  append_openai_record_start(out, custom_id_json);
+  append_openai_response_start(out, 200);
+  out.append(response.to_json()).append("},\"error\":null}\n");
 }
 
 void append_error(std::string& out, std::string_view custom_id_json, line_form form,
                   const prompt_error& error, std::uint64_t line) {
+  if (is_openai(form) && answered_with_http_error(error)) {
+    // As OpenAI writes a request its endpoint refused: the answer is the response, not an error.
+    append_openai_record_start(out, custom_id_json);
+    append_openai_response_start(out, error.http_status);
+    out.append("{\"error\":{\"message\":");
+    append_json_string(out, error.message);
+    out.append(",\"type\":");
+    append_json_string(out, openai_error_type(error.http_status));
+    out.append(",\"param\":null,\"code\":");
+    append_json_string(out, to_string(error.type));
+    out.append("}}},\"error\":null}\n");
+    return;
+  }
   if (is_openai(form)) {
-    out.append("{\"id\":");
-    append_random_id(out, "batch_req_");
-    out.append(",\"custom_id\":")
-        .append(custom_id_json)
-        .append(",\"response\":null,\"error\":{\"code\":");
+    append_openai_record_start(out, custom_id_json);
+    out.append(",\"response\":null,\"error\":{\"code\":");
     append_json_string(out, to_string(error.type));
     out.append(",\"message\":");
     append_json_string(out, error.message);

@@ -24,8 +24,10 @@ struct openai_context {
 void append_success(std::string& out, std::string_view custom_id_json, line_form form,
                     std::span<const std::string_view> outputs, const openai_context& openai);
 
-/// Appends one error record and its newline. A nonzero `line` (the 1-based input line of an
-/// invalid_input record) is written as the error's "line".
+/// Appends one error record and its newline. In OpenAI form, an error with an HTTP status outside
+/// 2xx is written as OpenAI writes a refused request: the status and an OpenAI error body in
+/// "response", and "error": null. A nonzero `line` (the 1-based input line of an invalid_input
+/// record, which has no HTTP status) is written as the error's "line".
 void append_error(std::string& out, std::string_view custom_id_json, line_form form,
                   const prompt_error& error, std::uint64_t line = 0);
 

@@ -10,6 +10,7 @@
 #include <simdjson.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <optional>
 #include <system_error>
 #include <vector>
@@ -63,6 +64,14 @@ struct record_view {
   bool is_duplicate = false;  // an error record for a line that repeated a custom_id
 };
 
+// Whether an OpenAI record's "response" holds a 2xx "status_code": an endpoint's HTTP error is
+// written there too (with "error": null), and its line must still count as failed.
+bool has_success_status(simdjson::ondemand::value& response) {
+  std::int64_t status = 0;
+  return !response.find_field_unordered("status_code").get_int64().get(status) && status >= 200 &&
+         status <= 299;
+}
+
 // Reads one complete line of an output as a record; returns why it is not one, or nullptr.
 const char* read_record(simdjson::ondemand::parser& parser, std::string_view text,
                         record_view& out) {
@@ -74,7 +83,8 @@ const char* read_record(simdjson::ondemand::parser& parser, std::string_view tex
   }
   if (record.find_field_unordered("custom_id").get_string().get(out.custom_id))
     return "it has no string \"custom_id\"";
-  // An error record has a non-null "error" (an OpenAI success carries "error": null).
+  // An error record has a non-null "error" (an OpenAI success carries "error": null), or a
+  // "response" without a 2xx status.
   simdjson::ondemand::value error;
   bool is_null = true;
   out.is_error =
@@ -87,10 +97,11 @@ const char* read_record(simdjson::ondemand::parser& parser, std::string_view tex
     return nullptr;
   }
   simdjson::ondemand::value result;
-  if (record.find_field_unordered("output").get(result) &&
-      record.find_field_unordered("response").get(result)) {
+  if (!record.find_field_unordered("output").get(result)) return nullptr;
+  if (record.find_field_unordered("response").get(result)) {
     return "it has no \"output\", \"error\" or \"response\" (is it an input line?)";
   }
+  out.is_error = !has_success_status(result);
   return nullptr;
 }
 

@@ -5,9 +5,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace promptpack::run {
+
+/// Polled while the job runs: 0, or the number of the signal (SIGINT, SIGTERM) that asked it to
+/// stop.
+using stop_check = std::function<int()>;
 
 struct run_options {
   std::string input = "-";        ///< a file, or - for stdin
@@ -23,6 +28,8 @@ struct run_options {
   std::size_t max_line_bytes = 16u << 20;  ///< longer lines get an invalid_input record
   std::size_t block_lines = 4096;          ///< lines per submission block
   double progress_interval_s = 0;          ///< 0: 0.5 s on a terminal, 5 s otherwise
+  stop_check stop_requested = [] { return 0; };
+  double grace_period_s = 30;  ///< after a stop signal: how long requests in flight may finish
 };
 
 }  // namespace promptpack::run

@@ -7,13 +7,53 @@ namespace promptpack::detail {
 
 endpoint_table::endpoint_table(const std::vector<double>& weights, const endpoint_limits& limits)
     : refusals_before_stop_(std::max(1, limits.refusals_before_stop)) {
-  for (double weight : weights) {
-    endpoints_.push_back(endpoint_state{.weight = weight > 0 ? weight : 1.0,
+  const auto start = clock::now();
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    endpoints_.push_back(endpoint_state{.weight = weights[i] > 0 ? weights[i] : 1.0,
                                         .batch_limit = limits.max_batch_prompts,
                                         .health = endpoint_health(limits.health),
                                         .requests = token_bucket(limits.max_requests_per_s),
                                         .prompts = token_bucket(limits.max_prompts_per_s)});
+    if (limits.adaptive) {
+      tuner_config tuner = limits.tuner;
+      tuner.max_size = limits.max_batch_prompts;
+      tuner.min_size = std::min(tuner.min_size, tuner.max_size);
+      if (i < limits.connections.size()) tuner.connections = limits.connections[i];
+      endpoints_.back().tuner.emplace(tuner, start);
+    }
   }
+}
+
+void endpoint_table::too_large(std::size_t endpoint, std::size_t refused_size,
+                               clock::time_point now) {
+  auto& e = endpoints_[endpoint];
+  if (e.tuner) {
+    e.tuner->on_too_large(now, refused_size);
+  } else {
+    e.batch_limit = std::max<std::size_t>(1, std::min(e.batch_limit, refused_size / 2));
+  }
+}
+
+void endpoint_table::measured(std::size_t endpoint, std::size_t prompts, clock::duration elapsed,
+                              clock::time_point now) {
+  if (auto& tuner = endpoints_[endpoint].tuner) tuner->on_exchange(now, prompts, elapsed);
+}
+
+std::size_t endpoint_table::largest_batch_limit() const {
+  std::size_t largest = 1;
+  for (std::size_t i = 0; i < endpoints_.size(); ++i) largest = std::max(largest, batch_limit(i));
+  return largest;
+}
+
+std::string endpoint_table::tuning_summary() const {
+  std::string text;
+  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+    if (!endpoints_[i].tuner) continue;
+    if (!text.empty()) text += "; ";
+    if (endpoints_.size() > 1) text += "endpoint " + std::to_string(i + 1) + ": ";
+    text += endpoints_[i].tuner->reason();
+  }
+  return text;
 }
 
 bool endpoint_table::any_available(clock::time_point now) const {
@@ -68,11 +108,6 @@ void endpoint_table::answered(std::size_t endpoint) {
 bool endpoint_table::all_refusing() const {
   return std::all_of(endpoints_.begin(), endpoints_.end(),
                      [](const auto& e) { return e.refusing; });
-}
-
-void endpoint_table::lower_batch_limit(std::size_t endpoint, std::size_t limit) {
-  auto& e = endpoints_[endpoint];
-  e.batch_limit = std::max<std::size_t>(1, std::min(e.batch_limit, limit));
 }
 
 }  // namespace promptpack::detail

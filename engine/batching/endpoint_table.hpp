@@ -1,11 +1,13 @@
 // The endpoints as the dispatcher sees them: weight, load, health, rate limits and 413 caps.
 #pragma once
 
+#include "batching/batch_size_tuner.hpp"
 #include "batching/token_bucket.hpp"
 #include "retry/endpoint_health.hpp"
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,11 @@ struct endpoint_limits {
   double max_prompts_per_s = 0;        ///< client-side limit per endpoint; 0: none
   int refusals_before_stop = 3;        ///< consecutive 401/403/404/405/407 before it gets no more
   health_config health;
+  /// `--batch-size auto`: each endpoint's batch size comes from its own tuner (max_size is
+  /// max_batch_prompts); `connections` holds each endpoint's connection count.
+  bool adaptive = false;
+  tuner_config tuner;
+  std::vector<std::size_t> connections;
 };
 
 /// Chooses where the next batch goes. Pure: time is a parameter; not thread-safe (the scheduler
@@ -71,9 +78,20 @@ class endpoint_table {
   const std::string& refusal_reason() const noexcept { return last_refusal_; }
   int refusal_status() const noexcept { return last_refusal_status_; }
 
-  /// A 413 from `endpoint`: its batches are capped at `limit` prompts from now on.
-  void lower_batch_limit(std::size_t endpoint, std::size_t limit);
-  std::size_t batch_limit(std::size_t endpoint) const { return endpoints_[endpoint].batch_limit; }
+  /// A 413 from `endpoint` to a batch of `refused_size`: its batches stay below that from now on
+  /// (half of it, or what its tuner chooses below it).
+  void too_large(std::size_t endpoint, std::size_t refused_size, clock::time_point now);
+  /// An answered exchange of `endpoint`, for its tuner.
+  void measured(std::size_t endpoint, std::size_t prompts, clock::duration elapsed,
+                clock::time_point now);
+  std::size_t batch_limit(std::size_t endpoint) const {
+    const auto& e = endpoints_[endpoint];
+    return e.tuner ? e.tuner->size() : e.batch_limit;
+  }
+  /// The largest batch any endpoint takes now: where a filling batch closes.
+  std::size_t largest_batch_limit() const;
+  /// Each tuned endpoint's batch size and why ("" when not adaptive), for progress and summary.
+  std::string tuning_summary() const;
 
   /// The earliest time after `now` at which a paused, throttled or cooling endpoint with an idle
   /// connection becomes usable; clock::time_point::max() when none is waiting.
@@ -107,6 +125,7 @@ class endpoint_table {
     token_bucket prompts;
     int refusal_streak = 0;
     bool refusing = false;
+    std::optional<batch_size_tuner> tuner;  // --batch-size auto only
   };
 
   bool ready(endpoint_state& e, clock::time_point now) {

@@ -52,6 +52,10 @@ void scheduler::enqueue(const group_ptr& group, std::span<const work_item> items
                         clock::time_point now) {
   std::unique_lock lock(mutex_);
   batch_ptr& open = open_[group.get()];
+  // Adaptive sizes close batches where the endpoints' tuners say; fixed ones at the configured
+  // size (a 413-lowered endpoint splits larger batches when it takes them).
+  const std::size_t close_at =
+      config_.endpoints.adaptive ? endpoints_.largest_batch_limit() : config_.max_batch_prompts;
   for (const auto& item : items) {
     const std::size_t cost = item.prompt.size() + per_prompt_overhead_bytes;
     if (open && !open->items.empty() && open->bytes + cost > config_.max_batch_bytes) {
@@ -67,7 +71,7 @@ void scheduler::enqueue(const group_ptr& group, std::span<const work_item> items
     }
     open->items.push_back(item);
     open->bytes += cost;
-    if (open->items.size() >= config_.max_batch_prompts) ready_.push_back(std::move(open));
+    if (open->items.size() >= close_at) ready_.push_back(std::move(open));
   }
   if (!open) open_.erase(group.get());
   oldest_open();  // drops the order entries of batches that just filled up
@@ -82,6 +86,11 @@ void scheduler::park(std::size_t endpoint, next_batch_handler handler, clock::ti
   pump(lock, todo, now);
 }
 
+void scheduler::exchange_skipped(std::size_t endpoint) {
+  std::lock_guard lock(mutex_);
+  endpoints_.exchange_ended(endpoint);
+}
+
 void scheduler::exchange_done(std::size_t endpoint, const exchange_outcome& outcome,
                               clock::time_point now) {
   std::lock_guard lock(mutex_);
@@ -91,6 +100,7 @@ void scheduler::exchange_done(std::size_t endpoint, const exchange_outcome& outc
     case exchange_result::ok:
       health.on_success();
       endpoints_.answered(endpoint);
+      endpoints_.measured(endpoint, outcome.prompts, outcome.elapsed, now);
       break;
     case exchange_result::connect_failed:
       health.on_unreachable(now);
@@ -144,9 +154,14 @@ void scheduler::endpoint_refused(std::size_t endpoint, int status, const std::st
   endpoints_.refused(endpoint, status, why);
 }
 
-void scheduler::lower_batch_limit(std::size_t endpoint, std::size_t limit) {
+void scheduler::too_large(std::size_t endpoint, std::size_t refused_size, clock::time_point now) {
   std::lock_guard lock(mutex_);
-  endpoints_.lower_batch_limit(endpoint, limit);
+  endpoints_.too_large(endpoint, refused_size, now);
+}
+
+std::string scheduler::tuning_summary() const {
+  std::lock_guard lock(mutex_);
+  return endpoints_.tuning_summary();
 }
 
 batch_ptr scheduler::make_batch() {

@@ -70,6 +70,8 @@ class scheduler {
   void park(std::size_t endpoint, next_batch_handler handler, clock::time_point now);
   /// The exchange of a batch taken by `endpoint` ended; `outcome` updates the endpoint's health.
   void exchange_done(std::size_t endpoint, const exchange_outcome& outcome, clock::time_point now);
+  /// A batch taken by `endpoint` was not sent after all (every caller had cancelled).
+  void exchange_skipped(std::size_t endpoint);
   /// True when an endpoint other than `endpoint` is healthy (not cooling, paused or refusing).
   bool another_endpoint_available(std::size_t endpoint, clock::time_point now) const;
   /// Sends `b` again as soon as a connection is free (ahead of new work).
@@ -80,8 +82,10 @@ class scheduler {
   void pause_endpoint(std::size_t endpoint, clock::time_point until, clock::time_point now);
   /// A 401/403/404/405/407 from `endpoint` (`why` says what it answered).
   void endpoint_refused(std::size_t endpoint, int status, const std::string& why);
-  /// A 413 from `endpoint`: its batches are capped at `limit` prompts from now on.
-  void lower_batch_limit(std::size_t endpoint, std::size_t limit);
+  /// A 413 from `endpoint` to a batch of `refused_size` prompts: its batches stay below it.
+  void too_large(std::size_t endpoint, std::size_t refused_size, clock::time_point now);
+  /// `--batch-size auto`: each tuned endpoint's size and why; "" otherwise.
+  std::string tuning_summary() const;
   /// A cleared batch for reuse (keeps its vector's capacity).
   batch_ptr make_batch();
   void recycle(batch_ptr b);

@@ -30,9 +30,15 @@ using group_ptr = std::shared_ptr<const request_group>;
 
 /// One submit call: where its results go, and how many are still to come.
 struct submission {
-  submission(bulk_sink& s, std::size_t count) : sink(&s), remaining(count) {}
+  submission(bulk_sink& s, std::size_t count, bool owned_by_engine = true)
+      : sink(&s), remaining(count), engine_owned(owned_by_engine) {}
   bulk_sink* sink;
   std::atomic<std::size_t> remaining;
+  /// The engine deletes it after on_complete(); otherwise it lives in its sink (async_complete).
+  bool engine_owned;
+  /// Set when nobody wants the results any more (a cancelled async_complete): its prompts are
+  /// taken out of their batch before it is sent, so they cost the endpoint nothing.
+  std::atomic<bool> abandoned{false};
 };
 
 /// One prompt in flight. The prompt's bytes belong to the caller until its result is delivered.

@@ -61,6 +61,7 @@ class async_operation final : public bulk_sink {
   async_operation(std::string prompt, handler_type handler, asio::any_io_executor fallback,
                   asio::any_io_executor work)
       : prompt_(std::move(prompt)),
+        submission_(*this, 1, /*owned_by_engine=*/false),
         handler_(std::move(handler)),
         fallback_(std::move(fallback)),
         work_(std::move(work)) {
@@ -73,6 +74,7 @@ class async_operation final : public bulk_sink {
     }
   }
   std::string_view prompt() const { return prompt_; }
+  detail::submission& engine_record() { return submission_; }
 
   void on_results(std::span<const bulk_result> results) override {
     result_ = to_completion(results[0]);
@@ -96,6 +98,8 @@ class async_operation final : public bulk_sink {
                                      .message = "the caller cancelled the operation",
                                      .http_status = 0,
                                      .attempts = 0};
+      // Still queued, the prompt is taken out of its batch before that is sent.
+      op->submission_.abandoned.store(true, std::memory_order_relaxed);
       op->finish(asio::error::operation_aborted, std::move(cancelled));
     }
   };
@@ -122,6 +126,7 @@ class async_operation final : public bulk_sink {
   }
 
   std::string prompt_;
+  detail::submission submission_;  // the engine's record of this prompt, kept here
   handler_type handler_;
   asio::any_io_executor fallback_;  // the client's executor
   asio::any_io_executor work_;      // the handler's, tracked: keeps its loop running
@@ -232,7 +237,7 @@ void client::start_async(std::string prompt, const sampling_params& params,
                          completion_handler handler, executor_type handler_work) {
   auto* op = new async_operation(std::move(prompt), std::move(handler), engine_->executor(),
                                  std::move(handler_work));
-  engine_->submit_owned_async(op->prompt(), group(params), *op);
+  engine_->submit_owned_async(op->prompt(), group(params), op->engine_record());
 }
 
 void client::start_shutdown(shutdown_mode mode, shutdown_handler handler) {

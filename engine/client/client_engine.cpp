@@ -10,6 +10,7 @@
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -61,6 +62,20 @@ void check_config(const client_config& c) {
   require(c.total_timeout_s > 0, "total_timeout_s must be > 0");
   require(c.max_retries >= 0, "max_retries must be >= 0");
   check_request_fields(c);
+}
+
+// Under load every connection is busy and idle ones take the next batch, so the split of traffic
+// follows the split of connections: the heaviest endpoint gets connections_per_endpoint, the
+// others their share by weight (at least one).
+std::vector<std::size_t> connections_of(const client_config& config) {
+  double heaviest = 0;
+  for (const auto& e : config.endpoints) heaviest = std::max(heaviest, e.weight);
+  std::vector<std::size_t> counts;
+  for (const auto& e : config.endpoints) {
+    const auto share = static_cast<double>(config.connections_per_endpoint) * e.weight / heaviest;
+    counts.push_back(std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(share))));
+  }
+  return counts;
 }
 
 std::vector<double> weights_of(const client_config& config) {
@@ -138,7 +153,10 @@ client_engine::client_engine(client_config config, std::optional<asio::any_io_ex
                         .max_prompts_per_s = config_.max_prompts_per_s,
                         .health = {.failure_threshold = config_.endpoint_failure_threshold,
                                    .cooldown = ms(config_.endpoint_cooldown_s * 1000),
-                                   .max_cooldown = endpoint_cooldown_cap}}},
+                                   .max_cooldown = endpoint_cooldown_cap},
+                        .adaptive = config_.adaptive_batch,
+                        .tuner = {.max_latency = ms(config_.max_latency_ms)},
+                        .connections = connections_of(config_)}},
       weights_of(config_), [this](batch_ptr b, const exchange_outcome& why, errc type) {
         fail(std::move(b), why, type);
       });
@@ -157,16 +175,9 @@ void client_engine::stop_threads() {
 }
 
 void client_engine::start() {
-  // Under load every connection is busy and idle ones take the next batch, so the split of
-  // traffic follows the split of connections: the heaviest endpoint gets
-  // connections_per_endpoint, the others their share by weight (at least one).
-  double heaviest = 0;
-  for (const auto& e : config_.endpoints) heaviest = std::max(heaviest, e.weight);
+  const auto counts = connections_of(config_);
   for (std::size_t e = 0; e < urls_.size(); ++e) {
-    const auto share = static_cast<double>(config_.connections_per_endpoint) *
-                       config_.endpoints[e].weight / heaviest;
-    const auto count = std::max<std::size_t>(1, static_cast<std::size_t>(std::llround(share)));
-    for (std::size_t i = 0; i < count; ++i) {
+    for (std::size_t i = 0; i < counts[e]; ++i) {
       auto& slot = *connections_.emplace_back(
           std::make_unique<connection_slot>(asio::make_strand(executor_)));
       {
@@ -265,10 +276,9 @@ void client_engine::enqueue_chunk(std::span<const std::string_view> prompts,
 }
 
 void client_engine::submit_owned_async(std::string_view prompt, const group_handle& group,
-                                       bulk_sink& sink) {
+                                       submission& owner) {
   counters_.submitted.fetch_add(1, std::memory_order_relaxed);
-  auto* owner = new submission(sink, 1);
-  const work_item item{.prompt = prompt, .owner = owner, .index = 0};
+  const work_item item{.prompt = prompt, .owner = &owner, .index = 0};
   if (!is_valid_utf8(prompt)) {
     complete_with({&item, 1}, invalid_utf8_error);
     return;
@@ -280,6 +290,23 @@ void client_engine::submit_owned_async(std::string_view prompt, const group_hand
       complete_with({&item, 1}, shut_down_error);
     }
   });
+}
+
+bool client_engine::drop_abandoned(batch& b) {
+  static const prompt_error abandoned_error{
+      .type = errc::cancelled,
+      .message = "the caller cancelled the operation before its batch was sent",
+      .http_status = 0,
+      .attempts = 0};
+  const auto wanted = std::stable_partition(
+      b.items.begin(), b.items.end(),
+      [](const work_item& item) { return !item.owner->abandoned.load(std::memory_order_relaxed); });
+  if (wanted == b.items.end()) return !b.items.empty();
+  const std::vector<work_item> dropped(wanted, b.items.end());
+  b.items.erase(wanted, b.items.end());
+  complete_with(dropped, abandoned_error);
+  scheduler_->release(dropped.size(), clock::now());
+  return !b.items.empty();
 }
 
 void client_engine::complete_with(std::span<const work_item> items, const prompt_error& error) {
@@ -301,8 +328,10 @@ void client_engine::complete_items(std::span<const work_item> items,
     const std::size_t count = j - i;
     owner->sink->on_results(results.subspan(i, count));
     if (owner->remaining.fetch_sub(count, std::memory_order_acq_rel) == count) {
+      // Read first: a sink that owns its submission may be gone once on_complete() returns.
+      const bool engine_owned = owner->engine_owned;
       owner->sink->on_complete();
-      delete owner;
+      if (engine_owned) delete owner;
     }
     i = j;
   }
@@ -405,6 +434,7 @@ client_stats client_engine::stats() const {
   const auto [waited, answers] = scheduler_->rate_limits();
   s.rate_limited_answers = answers;
   s.rate_limit_wait_s = std::chrono::duration<double>(waited).count();
+  s.batch_size_tuning = scheduler_->tuning_summary();
   return s;
 }
 

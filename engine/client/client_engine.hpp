@@ -57,8 +57,10 @@ class client_engine : public std::enable_shared_from_this<client_engine> {
   /// Validates, admits (blocking) and queues; invalid prompts complete at once.
   void submit_bulk(std::span<const std::string_view> prompts, const group_handle& group,
                    bulk_sink& sink);
-  /// One prompt whose sink owns its bytes; admission never blocks the caller.
-  void submit_owned_async(std::string_view prompt, const group_handle& group, bulk_sink& sink);
+  /// One prompt whose sink owns its bytes and its submission (engine_owned false, count 1);
+  /// admission never blocks the caller. Setting `owner.abandoned` later drops the prompt from
+  /// its batch if that has not been sent yet.
+  void submit_owned_async(std::string_view prompt, const group_handle& group, submission& owner);
   /// Blocks until every accepted prompt has completed and every connection has ended.
   void shutdown(shutdown_mode mode);
   /// Starts the same shutdown; `done` runs (on its associated executor) once it is over.
@@ -82,6 +84,9 @@ class client_engine : public std::enable_shared_from_this<client_engine> {
   /// Completes every prompt of `b`: answered ones from `parsed`, the rest with `error`
   /// (`parsed` may be null: then every prompt gets `error`). Recycles the batch.
   void deliver(batch_ptr b, const parsed_response* parsed, const prompt_error* error);
+  /// Completes the prompts of `b` whose callers abandoned them (with `cancelled`) and takes them
+  /// out; false when none is left to send.
+  bool drop_abandoned(batch& b);
   /// Completes every prompt of `b` with one error built from `outcome`.
   void fail(batch_ptr b, const exchange_outcome& outcome, errc type);
 

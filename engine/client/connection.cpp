@@ -58,6 +58,11 @@ class connection {
     for (;;) {
       batch_ptr b = co_await engine_.queue().async_next_batch(endpoint_, asio::use_awaitable);
       if (!b) break;
+      if (!engine_.drop_abandoned(*b)) {  // every caller in it has cancelled: nothing to send
+        engine_.queue().exchange_skipped(endpoint_);
+        engine_.queue().recycle(std::move(b));
+        continue;
+      }
       exchange_outcome outcome = co_await exchange(*b);
       const auto now = clock::now();
       engine_.queue().exchange_done(endpoint_, outcome, now);
@@ -116,7 +121,10 @@ class connection {
       engine_.latency().record(
           std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started));
     }
-    co_return classify(transfer);
+    exchange_outcome outcome = classify(transfer);
+    outcome.prompts = b.items.size();
+    outcome.elapsed = clock::now() - started;
+    co_return outcome;
   }
 
   // The exchange as the retry policy sees it: transport failures, HTTP statuses, and the body.
@@ -203,7 +211,7 @@ class connection {
         queue.retry_later(std::move(b), now + d.delay, now);
         return;
       case next_action::split:
-        queue.lower_batch_limit(endpoint_, b->items.size() / 2);
+        queue.too_large(endpoint_, b->items.size(), now);
         [[fallthrough]];
       case next_action::bisect: {
         engine_.counters().splits.fetch_add(1, std::memory_order_relaxed);

@@ -1,10 +1,15 @@
 // The reference endpoint's listener, sessions and request handling, on C++20 coroutines.
 #include "reference/reference_server.hpp"
 
-#include "reference/accept_backoff.hpp"
 #include "reference/generation_limits.hpp"
 #include "reference/inference_request.hpp"
 #include "reference/text_generator.hpp"
+#include "server/accept_loop.hpp"
+#include "server/capacity_gate.hpp"
+#include "server/connection_close.hpp"
+#include "server/listener.hpp"
+#include "server/request_reading.hpp"
+#include "server/session_failure.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -38,8 +43,7 @@ using tcp = asio::ip::tcp;
 using asio::use_awaitable;
 constexpr auto as_tuple_awaitable = asio::as_tuple(use_awaitable);
 
-// A peer gets this long to finish writing a response or a TLS shutdown before it is cut off.
-constexpr std::chrono::seconds write_timeout{30};
+using server::write_timeout;
 constexpr std::size_t read_buffer_bytes = 256 * 1024;
 constexpr std::size_t chunk_bytes = 4096;
 
@@ -56,19 +60,8 @@ struct answer_plan {
   std::chrono::microseconds delay{0};
 };
 
-// Sessions end on their own I/O errors; only resource exhaustion throws. One connection's
-// failure is reported and the server goes on serving the others.
-void report_failure(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    std::fprintf(stderr, "promptpack serve: a connection ended on an internal error: %s\n",
-                 ex.what());
-  } catch (...) {
-    std::fprintf(stderr, "promptpack serve: a connection ended on an unknown internal error\n");
-  }
-}
+// Sessions and the accept loop end on their own I/O errors; only resource exhaustion throws.
+constexpr server::report_session_failure report_failure{"promptpack serve"};
 
 std::string error_body(std::string_view reason) {
   std::string body = R"({"data":[],"message":)";
@@ -76,23 +69,6 @@ std::string error_body(std::string_view reason) {
   body.push_back('}');
   return body;
 }
-
-// Counts one open connection for as long as its session lives, however the session ends: on its
-// own, on an exception, or destroyed with the io_context by stop().
-class connection_slot {
- public:
-  explicit connection_slot(std::atomic<std::size_t>& open) : open_(&open) {
-    open_->fetch_add(1, std::memory_order_relaxed);
-  }
-  connection_slot(connection_slot&& other) noexcept : open_(std::exchange(other.open_, nullptr)) {}
-  connection_slot& operator=(connection_slot&&) = delete;
-  ~connection_slot() {
-    if (open_ != nullptr) open_->fetch_sub(1, std::memory_order_relaxed);
-  }
-
- private:
-  std::atomic<std::size_t>* open_;
-};
 
 }  // namespace
 
@@ -103,7 +79,7 @@ struct reference_server::impl {
 
   reference_config config;
   // Declared before ioc, so that it outlives the sessions that give their slots back.
-  std::atomic<std::size_t> open_connections{0};
+  server::capacity_gate gate{config.max_connections};
   // Optional so that stop() can destroy it: that destroys every session and closes its socket.
   std::optional<asio::io_context> ioc;
   std::optional<asio::ssl::context> tls;
@@ -240,34 +216,18 @@ class session_handler {
   std::string spare_;
 };
 
-// Lingering close after refusing a request whose body is still arriving: closing a socket with
-// unread bytes sends a reset, which makes the client's write fail and can destroy the 413 before
-// the client reads it. So stop sending, then read and discard until the client closes (bounded).
-template <class Stream>
-asio::awaitable<void> linger(Stream& stream) {
-  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  }
-  beast::get_lowest_layer(stream).expires_after(write_timeout);
-  std::array<char, 16384> sink;
-  for (;;) {
-    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), as_tuple_awaitable);
-    if (ec) co_return;
-  }
-}
-
 // The answer to a request whose headers or body are over a limit, so that the server will not
 // read it to its end; nullopt for any other read error.
 std::optional<http::response<http::string_body>> over_limit_answer(const beast::error_code& ec,
                                                                    const reference_config& config) {
   http::response<http::string_body> res;
-  if (ec == http::error::header_limit) {
+  const auto refusal = server::refusal_for(ec);
+  if (refusal == server::request_refusal::headers_too_large) {
     res.result(http::status::request_header_fields_too_large);
     res.body() =
         error_body("request headers are over this server's limit of " +
                    std::to_string(config.max_header_bytes) + " bytes (serve --max-header-bytes)");
-  } else if (ec == http::error::body_limit || ec == http::error::bad_content_length) {
+  } else if (refusal == server::request_refusal::body_too_large) {
     res.result(http::status::payload_too_large);
     res.body() = error_body("request body is over this server's limit of " +
                             std::to_string(config.max_body_bytes) + " bytes; send fewer prompts");
@@ -281,50 +241,36 @@ std::optional<http::response<http::string_body>> over_limit_answer(const beast::
   return res;
 }
 
-template <class Stream>
-void close_transport(Stream& stream) {
-  beast::error_code ignored;
-  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
-  beast::get_lowest_layer(stream).close();
-}
-
 }  // namespace
 
 template <class Stream>
 asio::awaitable<void> reference_server::impl::run_session(Stream& stream) {
   const std::uint64_t seed = config.fault_seed + sessions_started.fetch_add(1);
   session_handler handler(config, stats, seed * 0x9e3779b97f4a7c15ULL);
+  const server::request_limits limits{.max_header_bytes = config.max_header_bytes,
+                                      .max_body_bytes = config.max_body_bytes,
+                                      .idle_timeout = std::chrono::seconds(config.idle_timeout_s),
+                                      .read_timeout = std::chrono::seconds(config.read_timeout_s)};
   beast::flat_buffer buffer;
   // Beast reads at most the buffer's free capacity per call; a small buffer means dozens of
   // reads (each a timer re-arm and a reactor round trip) for one batched request.
   buffer.reserve(read_buffer_bytes);
   std::string request_body;
   for (;;) {
-    // Between requests a keep-alive connection may stay silent for idle_timeout_s. Once a request
-    // has begun (or was pipelined behind the last one), all of it must arrive within
-    // read_timeout_s, so that a client trickling bytes cannot keep its connection for ever.
-    if (buffer.size() == 0) {
-      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(config.idle_timeout_s));
-      auto [wait_ec, n] = co_await stream.async_read_some(
-          buffer.prepare(beast::read_size(buffer, read_buffer_bytes)), as_tuple_awaitable);
-      buffer.commit(n);
-      if (wait_ec) break;  // the peer closed, or stayed idle too long
-    }
+    const auto wait_ec =
+        co_await server::await_request(stream, buffer, limits.idle_timeout, read_buffer_bytes);
+    if (wait_ec) break;  // the peer closed, or stayed idle too long
     http::request_parser<http::string_body> parser;
-    parser.header_limit(config.max_header_bytes);
-    parser.body_limit(config.max_body_bytes);
     request_body.clear();
     parser.get().body() = std::move(request_body);
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(config.read_timeout_s));
-    auto [read_ec, read_bytes] =
-        co_await http::async_read(stream, buffer, parser, as_tuple_awaitable);
+    const auto read_ec = co_await server::read_request(stream, buffer, parser, limits, false);
     if (read_ec) {
       // Headers or a body over a limit are answered; any other failure means the peer closed,
       // was too slow, or sent bytes that are not HTTP.
       if (auto refusal = over_limit_answer(read_ec, config)) {
         beast::get_lowest_layer(stream).expires_after(write_timeout);
         auto [ec, n] = co_await http::async_write(stream, *refusal, as_tuple_awaitable);
-        if (!ec) co_await linger(stream);
+        if (!ec) co_await server::linger(stream);
       }
       break;
     }
@@ -362,66 +308,37 @@ asio::awaitable<void> reference_server::impl::run_session(Stream& stream) {
     beast::get_lowest_layer(stream).expires_after(write_timeout);
     co_await stream.async_shutdown(as_tuple_awaitable);
   }
-  close_transport(stream);
+  server::close_transport(stream);
 }
 
 asio::awaitable<void> reference_server::impl::accept_loop() {
-  bool failing = false;  // so that a run of failed accepts is reported once, not once per retry
-  for (;;) {
-    tcp::socket socket(asio::make_strand(*ioc));
-    auto [ec] = co_await acceptor->async_accept(socket, as_tuple_awaitable);
-    if (ec == asio::error::operation_aborted || !acceptor->is_open()) co_return;
-    if (ec) {
-      // Out of file descriptors, the listener stays readable and accept fails again at once:
-      // retrying without a pause would spin a core until some connection closes.
-      const auto pause = accept_backoff(ec);
-      if (!pause) continue;
-      if (!failing) {
-        std::fprintf(stderr,
-                     "promptpack serve: cannot accept connections: %s; retrying every %lld ms "
-                     "(each connection holds a file descriptor: raise `ulimit -n` or lower "
-                     "--max-connections)\n",
-                     ec.message().c_str(), static_cast<long long>(pause->count()));
-        failing = true;
-      }
-      asio::steady_timer timer(acceptor->get_executor(), *pause);
-      co_await timer.async_wait(as_tuple_awaitable);
-      continue;
-    }
-    failing = false;
-    if (open_connections.load(std::memory_order_relaxed) >= config.max_connections) {
-      // Closed before reading anything: a 503 would first need the request read, holding the
-      // very descriptor and memory the cap is there to protect. Clients see a closed connection
-      // and retry it as a connection error.
-      stats.refused.fetch_add(1, std::memory_order_relaxed);
-      socket.close(ec);
-      continue;
-    }
-    stats.connections.fetch_add(1, std::memory_order_relaxed);
-    connection_slot held_slot(open_connections);
-    socket.set_option(tcp::no_delay(true), ec);
-    auto executor = socket.get_executor();
-    if (tls) {
-      asio::co_spawn(
-          executor,
-          [this, slot = std::move(held_slot),
-           s = beast::ssl_stream<beast::tcp_stream>(std::move(socket),
-                                                    *tls)]() mutable -> asio::awaitable<void> {
-            beast::get_lowest_layer(s).expires_after(write_timeout);
-            auto [hs_ec] =
-                co_await s.async_handshake(asio::ssl::stream_base::server, as_tuple_awaitable);
-            if (hs_ec) co_return;  // the client refused our certificate or spoke plain HTTP
-            co_await run_session(s);
-          },
-          report_failure);
-    } else {
-      asio::co_spawn(
-          executor,
-          [this, slot = std::move(held_slot), s = beast::tcp_stream(std::move(socket))]() mutable
-          -> asio::awaitable<void> { co_await run_session(s); },
-          report_failure);
-    }
-  }
+  co_await server::accept_connections(
+      *ioc, *acceptor, gate, {stats.connections, stats.refused}, "promptpack serve",
+      [this](tcp::socket socket, server::capacity_slot held_slot) {
+        auto executor = socket.get_executor();
+        if (tls) {
+          asio::co_spawn(
+              executor,
+              [this, slot = std::move(held_slot),
+               s = beast::ssl_stream<beast::tcp_stream>(std::move(socket),
+                                                        *tls)]() mutable -> asio::awaitable<void> {
+                beast::get_lowest_layer(s).expires_after(write_timeout);
+                auto [hs_ec] =
+                    co_await s.async_handshake(asio::ssl::stream_base::server, as_tuple_awaitable);
+                if (hs_ec) co_return;  // the client refused our certificate or spoke plain HTTP
+                co_await run_session(s);
+              },
+              report_failure);
+        } else {
+          asio::co_spawn(
+              executor,
+              [this, slot = std::move(held_slot),
+               s = beast::tcp_stream(std::move(socket))]() mutable -> asio::awaitable<void> {
+                co_await run_session(s);
+              },
+              report_failure);
+        }
+      });
 }
 
 reference_server::reference_server(reference_config config)
@@ -444,24 +361,10 @@ void reference_server::start() {
                                "; pass PEM files to --tls-cert and --tls-key");
     }
   }
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(s.config.host, ec);
-  if (ec) {
-    throw std::runtime_error("cannot listen on '" + s.config.host +
-                             "': not an IP address; pass --host 127.0.0.1 or ::1");
-  }
-  tcp::endpoint endpoint(address, s.config.port);
   s.acceptor.emplace(*s.ioc);
-  s.acceptor->open(endpoint.protocol(), ec);
-  if (!ec) s.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) s.acceptor->bind(endpoint, ec);
-  if (!ec) s.acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    throw std::runtime_error("cannot listen on " + s.config.host + ":" +
-                             std::to_string(s.config.port) + ": " + ec.message() +
-                             "; pick another --port (0 picks a free one)");
-  }
-  s.port = s.acceptor->local_endpoint().port();
+  s.port = server::listen_on(*s.acceptor, s.config.host, s.config.port,
+                             {.bad_address = "pass --host 127.0.0.1 or ::1",
+                              .bind_failed = "pick another --port (0 picks a free one)"});
   asio::co_spawn(s.acceptor->get_executor(), s.accept_loop(), report_failure);
   for (unsigned i = 0; i < std::max(1u, s.config.threads); ++i) {
     s.threads.emplace_back([&s] { s.ioc->run(); });

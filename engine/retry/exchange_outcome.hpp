@@ -24,7 +24,9 @@ struct exchange_outcome {
   exchange_result result = exchange_result::ok;
   int status = 0;                                        ///< HTTP status, when one was read
   std::optional<std::chrono::milliseconds> retry_after;  ///< from a Retry-After header
-  std::string detail;  ///< what happened, for the error message (never holds the API key)
+  std::string detail;       ///< what happened, for the error message (never holds the API key)
+  std::size_t prompts = 0;  ///< prompts the exchange carried
+  std::chrono::steady_clock::duration elapsed{};  ///< from writing the request to the answer
 };
 
 }  // namespace promptpack::detail

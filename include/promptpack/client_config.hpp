@@ -26,7 +26,11 @@ struct client_config {
   // Batching.
   std::size_t max_batch_prompts = 64;  ///< prompts per request, at most
   std::size_t max_batch_bytes =
-      8u << 20;                    ///< request body bytes, at most (a bigger prompt goes alone)
+      8u << 20;                 ///< request body bytes, at most (a bigger prompt goes alone)
+  bool adaptive_batch = false;  ///< `--batch-size auto`: each endpoint's batch size is found while
+                                ///< running (up to max_batch_prompts, below any 413)
+  double max_latency_ms = 0;    ///< with adaptive_batch: an exchange's p99 stays within this;
+                                ///< 0: no limit
   std::uint32_t max_delay_us = 0;  ///< how long a partial batch may wait for company;
                                    ///< 0: send as soon as a connection is free
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace promptpack {
 
@@ -23,6 +24,8 @@ struct client_stats {
   double latency_p99_ms = 0;               ///< exchange latency, 99th percentile since start
   std::uint64_t rate_limited_answers = 0;  ///< counter, 429s and 503s with Retry-After
   double rate_limit_wait_s = 0;  ///< counter, seconds endpoints were paused by rate limits
+  /// adaptive_batch: each endpoint's batch size now and why ("settled at 768: ..."); else "".
+  std::string batch_size_tuning;
 };
 
 }  // namespace promptpack

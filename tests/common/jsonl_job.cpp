@@ -130,6 +130,14 @@ record_set parse_records(std::string_view text, bool torn_tail_allowed) {
   return records;
 }
 
+job_files::job_files(std::string_view input) {
+  write_file(in, input);
+}
+
+record_set job_files::records() const {
+  return parse_records(read_file(out));
+}
+
 std::string string_at(const std::string& record, std::string_view pointer) {
   simdjson::dom::parser parser;
   std::string_view value;

@@ -60,6 +60,17 @@ struct record_set {
 /// Parses every line of `text`. `torn_tail_allowed`: a last line without '\n' is skipped.
 record_set parse_records(std::string_view text, bool torn_tail_allowed = false);
 
+/// A job's folder: the input written to `in.jsonl`, and `out.jsonl` for the output.
+struct job_files {
+  explicit job_files(std::string_view input);
+  /// The records of `out.jsonl`, each line checked as parse_records does.
+  record_set records() const;
+
+  temp_dir dir;
+  std::string in = dir.file("in.jsonl");
+  std::string out = dir.file("out.jsonl");
+};
+
 /// What string_at gives where a record has no string.
 inline const std::string no_string = "<no string here>";
 

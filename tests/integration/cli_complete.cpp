@@ -1,16 +1,16 @@
 // purpose: the real `promptpack complete` binary: answers, https and one-line errors.
 #include <boost/test/unit_test.hpp>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-
 #include <simdjson.h>
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/child_process.hpp"
+#include "common/contains.hpp"
+#include "common/dead_port.hpp"
 #include "common/reference_fixture.hpp"
 #include "common/test_ca.hpp"
 
@@ -18,6 +18,8 @@ namespace {
 
 using promptpack::reference::generator_kind;
 using promptpack::reference::reference_config;
+using promptpack::test::contains;
+using promptpack::test::dead_port;
 using promptpack::test::process_result;
 using promptpack::test::run_promptpack;
 using promptpack::test::running_server;
@@ -48,16 +50,6 @@ std::vector<std::string> complete_args(const std::string& api_base,
                                 "custom/meta-llama/Llama-2-13b-hf"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
-}
-
-std::uint16_t dead_port() {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor acceptor(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
-}
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
 }
 
 /// The error output of a failed run: one line, no crash report.

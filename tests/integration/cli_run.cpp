@@ -1,10 +1,6 @@
 // purpose: the real `promptpack run` against in-process endpoints: forms, errors, pipes, shards.
 #include <boost/test/unit_test.hpp>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-
-#include <cstdint>
 #include <filesystem>
 #include <initializer_list>
 #include <memory>
@@ -14,6 +10,8 @@
 #include <vector>
 
 #include "common/child_process.hpp"
+#include "common/contains.hpp"
+#include "common/dead_port.hpp"
 #include "common/jsonl_job.hpp"
 #include "common/reference_fixture.hpp"
 #include "common/test_ca.hpp"
@@ -25,8 +23,11 @@ using promptpack::reference::reference_config;
 using promptpack::test::check_echoed;
 using promptpack::test::check_exactly_once;
 using promptpack::test::child_process;
+using promptpack::test::contains;
+using promptpack::test::dead_port;
 using promptpack::test::int_at;
 using promptpack::test::is_null_at;
+using promptpack::test::job_files;
 using promptpack::test::job_input;
 using promptpack::test::json_quoted;
 using promptpack::test::no_string;
@@ -38,7 +39,6 @@ using promptpack::test::record_set;
 using promptpack::test::run_promptpack;
 using promptpack::test::running_server;
 using promptpack::test::string_at;
-using promptpack::test::temp_dir;
 using promptpack::test::test_ca;
 using promptpack::test::write_file;
 
@@ -54,16 +54,6 @@ std::string jsonl(std::initializer_list<std::string_view> lines) {
   for (const auto line : lines) text.append(line).push_back('\n');
   return text;
 }
-
-/// A job's folder: `in.jsonl` holding the input, and where `out.jsonl` goes.
-struct job_files {
-  explicit job_files(std::string_view input) { write_file(in, input); }
-  record_set records() const { return parse_records(read_file(out)); }
-
-  temp_dir dir;
-  std::string in = dir.file("in.jsonl");
-  std::string out = dir.file("out.jsonl");
-};
 
 /// `run -i IN -o OUT --api-base API_BASE EXTRA...`
 std::vector<std::string> run_args(const job_files& files, const std::string& api_base,
@@ -86,19 +76,8 @@ job_result run_job(std::string_view input, const std::string& api_base,
   return {std::move(process), files.records()};
 }
 
-/// A loopback port nothing listens on (bound, then released).
-std::uint16_t dead_port() {
-  boost::asio::io_context ioc;
-  boost::asio::ip::tcp::acceptor acceptor(ioc, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
-}
-
 std::string dead_api_base() {
   return "http://127.0.0.1:" + std::to_string(dead_port()) + "/inference";
-}
-
-bool contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
 }
 
 /// The error type of a record; no_string for a success.
@@ -333,9 +312,12 @@ BOOST_AUTO_TEST_CASE(rejected_prompts_alone_get_http_status_records) {
       BOOST_TEST(string_at(record, "/output/0") == input.prompts[i], record);
     }
   }
-  const std::string openai = r.records.only("openai");  // OpenAI's format for a failed request
-  BOOST_TEST(is_null_at(openai, "/response"), openai);
-  BOOST_TEST(string_at(openai, "/error/code") == "http_status", openai);
+  // OpenAI's format for a request its endpoint refused: the status and error body as response.
+  const std::string openai = r.records.only("openai");
+  BOOST_TEST(int_at(openai, "/response/status_code") == 400, openai);
+  BOOST_TEST(string_at(openai, "/response/body/error/type") == "invalid_request_error", openai);
+  BOOST_TEST(string_at(openai, "/response/body/error/code") == "http_status", openai);
+  BOOST_TEST(is_null_at(openai, "/error"), openai);
   BOOST_TEST(string_at(openai, "/id").starts_with("batch_req_"), openai);
 }
 

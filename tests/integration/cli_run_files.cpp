@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/child_process.hpp"
+#include "common/contains.hpp"
 #include "common/jsonl_job.hpp"
 #include "common/reference_fixture.hpp"
 
@@ -21,14 +22,15 @@ using promptpack::reference::generator_kind;
 using promptpack::reference::reference_config;
 using promptpack::test::check_echoed;
 using promptpack::test::check_exactly_once;
+using promptpack::test::contains;
 using promptpack::test::int_at;
+using promptpack::test::job_files;
 using promptpack::test::job_input;
 using promptpack::test::json_quoted;
 using promptpack::test::numbered_prompts;
 using promptpack::test::parse_records;
 using promptpack::test::process_result;
 using promptpack::test::read_file;
-using promptpack::test::record_set;
 using promptpack::test::run_promptpack;
 using promptpack::test::running_server;
 using promptpack::test::string_at;
@@ -43,16 +45,6 @@ reference_config echo_config() {
   config.generator = generator_kind::echo;
   return config;
 }
-
-/// A job's folder: the input in `in.jsonl`, the output to `out.jsonl`.
-struct job_files {
-  explicit job_files(std::string_view input) { write_file(in, input); }
-  record_set records() const { return parse_records(read_file(out)); }
-
-  temp_dir dir;
-  std::string in = dir.file("in.jsonl");
-  std::string out = dir.file("out.jsonl");
-};
 
 /// `run -q -i IN -o OUT --api-base API_BASE EXTRA...`
 process_result run_job(const std::string& in, const std::string& out, const std::string& api_base,
@@ -78,10 +70,6 @@ std::string first_lines(const std::string& text, std::size_t n) {
   std::size_t end = 0;
   for (std::size_t i = 0; i < n; ++i) end = text.find('\n', end) + 1;
   return text.substr(0, end);
-}
-
-bool contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
 }
 
 /// Whether a file was created 0644 or tighter: no execute bits, no write but the owner's.

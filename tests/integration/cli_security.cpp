@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "common/child_process.hpp"
+#include "common/contains.hpp"
 #include "common/jsonl_job.hpp"
 #include "common/reference_fixture.hpp"
 
@@ -39,6 +40,8 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using promptpack::reference::generator_kind;
 using promptpack::reference::reference_config;
+using promptpack::test::contains;
+using promptpack::test::job_files;
 using promptpack::test::json_quoted;
 using promptpack::test::parse_records;
 using promptpack::test::process_result;
@@ -46,7 +49,6 @@ using promptpack::test::read_file;
 using promptpack::test::run_promptpack;
 using promptpack::test::running_server;
 using promptpack::test::string_at;
-using promptpack::test::temp_dir;
 using promptpack::test::write_file;
 
 constexpr auto as_tuple_awaitable = asio::as_tuple(asio::use_awaitable);
@@ -57,10 +59,6 @@ reference_config echo_config() {
   reference_config config;
   config.generator = generator_kind::echo;
   return config;
-}
-
-bool contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
 }
 
 /// Sets an environment variable for one test (children inherit it), and restores it after.
@@ -85,16 +83,12 @@ class scoped_env {
   std::optional<std::string> old_;
 };
 
-/// A job's folder: the input, the key file, and where the output goes.
-struct job_files {
-  explicit job_files(std::string_view input) {
-    write_file(in, input);
+/// A job's folder with the key in a file beside the input.
+struct keyed_job_files : job_files {
+  explicit keyed_job_files(std::string_view input) : job_files(input) {
     write_file(key_file, key + "\n");  // the line end an editor adds, which is not the key's
   }
 
-  temp_dir dir;
-  std::string in = dir.file("in.jsonl");
-  std::string out = dir.file("out.jsonl");
   std::string key_file = dir.file("key");
 };
 
@@ -213,7 +207,8 @@ BOOST_AUTO_TEST_SUITE(cli_security)
 
 BOOST_AUTO_TEST_CASE(an_echoed_key_is_redacted_in_run_records) {
   running_server server(echo_config());
-  job_files files(line("a", "my key is " + key + ", twice: " + key) + line("b", "nothing secret"));
+  keyed_job_files files(line("a", "my key is " + key + ", twice: " + key) +
+                        line("b", "nothing secret"));
   const auto r = run_job(files, server.url(), {"--api-key-file", files.key_file});
   BOOST_TEST_REQUIRE(r.exit_code == 0, "stderr: " << r.err);
   const auto records = parse_records(read_file(files.out));
@@ -226,7 +221,7 @@ BOOST_AUTO_TEST_CASE(an_echoed_key_is_redacted_in_run_records) {
 BOOST_AUTO_TEST_CASE(a_key_from_the_environment_loses_its_line_end) {
   const scoped_env env("PROMPTPACK_API_KEY", key + "\r\n");
   running_server server(echo_config());
-  job_files files(line("a", "echo " + key));
+  keyed_job_files files(line("a", "echo " + key));
   const auto r = run_job(files, server.url(), {});
   BOOST_TEST_REQUIRE(r.exit_code == 0, "stderr: " << r.err);
   BOOST_TEST(string_at(parse_records(read_file(files.out)).only("a"), "/output/0") ==
@@ -235,7 +230,7 @@ BOOST_AUTO_TEST_CASE(a_key_from_the_environment_loses_its_line_end) {
 
 BOOST_AUTO_TEST_CASE(an_echoed_key_is_redacted_in_complete_output) {
   running_server server(echo_config());
-  job_files files("");
+  keyed_job_files files("");
   const auto r = run_promptpack({"complete", "--api-base", server.url(), "--api-key-file",
                                  files.key_file, "repeat after me: " + key});
   BOOST_TEST_REQUIRE(r.exit_code == 0, "stderr: " << r.err);
@@ -245,7 +240,7 @@ BOOST_AUTO_TEST_CASE(an_echoed_key_is_redacted_in_complete_output) {
 
 BOOST_AUTO_TEST_CASE(a_header_with_a_line_break_is_refused_before_anything_is_sent) {
   running_server server(echo_config());
-  job_files files(line("a", "hello"));
+  keyed_job_files files(line("a", "hello"));
   const auto r = run_job(files, server.url(), {"--header", "X: a\r\nInjected: 1"});
   check_refused(r, server, files,
                 "client_config.headers[0] value contains a control character (CR at byte 2)");
@@ -254,7 +249,7 @@ BOOST_AUTO_TEST_CASE(a_header_with_a_line_break_is_refused_before_anything_is_se
 
 BOOST_AUTO_TEST_CASE(a_key_with_a_line_break_is_refused_before_anything_is_sent) {
   running_server server(echo_config());
-  job_files files(line("a", "hello"));
+  keyed_job_files files(line("a", "hello"));
   const auto r = run_job(files, server.url(), {"--api-key", "k\r\nX: y"});
   check_refused(r, server, files,
                 "client_config.api_key contains a control character (CR at byte 2)");
@@ -263,14 +258,14 @@ BOOST_AUTO_TEST_CASE(a_key_with_a_line_break_is_refused_before_anything_is_sent)
 
 BOOST_AUTO_TEST_CASE(a_header_name_that_is_not_a_token_is_refused) {
   running_server server(echo_config());
-  job_files files(line("a", "hello"));
+  keyed_job_files files(line("a", "hello"));
   const auto r = run_job(files, server.url(), {"--header", "Bad Name: v"});
   check_refused(r, server, files, "client_config.headers[0] name holds a space at byte 4");
 }
 
 BOOST_AUTO_TEST_CASE(insecure_is_announced_on_stderr) {
   running_server server(echo_config());
-  job_files files(line("a", "hello"));
+  keyed_job_files files(line("a", "hello"));
   const auto r = run_job(files, server.url(), {"--insecure"});
   BOOST_TEST(r.exit_code == 0, "stderr: " << r.err);
   BOOST_TEST(contains(r.err, "warning: --insecure: endpoint certificates are not verified"), r.err);
@@ -278,7 +273,7 @@ BOOST_AUTO_TEST_CASE(insecure_is_announced_on_stderr) {
 
 BOOST_AUTO_TEST_CASE(an_endpoint_rejection_reaches_stderr_escaped_and_redacted) {
   canned_endpoint endpoint(hostile_rejection());
-  job_files files("");
+  keyed_job_files files("");
   const auto r = run_promptpack(
       {"complete", "--api-base", endpoint.url(), "--api-key-file", files.key_file, "hello"});
   BOOST_TEST(r.exit_code == 1, "stderr: " << r.err);
@@ -290,7 +285,7 @@ BOOST_AUTO_TEST_CASE(an_endpoint_rejection_reaches_stderr_escaped_and_redacted) 
 
 BOOST_AUTO_TEST_CASE(an_endpoint_message_reaches_stderr_escaped_and_redacted) {
   canned_endpoint endpoint(hostile_message());
-  job_files files("");
+  keyed_job_files files("");
   const auto r = run_promptpack({"complete", "--api-base", endpoint.url(), "--api-key-file",
                                  files.key_file, "--retries", "0", "hello"});
   BOOST_TEST(r.exit_code == 1, "stderr: " << r.err);
@@ -301,7 +296,7 @@ BOOST_AUTO_TEST_CASE(an_endpoint_message_reaches_stderr_escaped_and_redacted) {
 
 BOOST_AUTO_TEST_CASE(an_endpoint_rejection_reaches_run_records_escaped_and_redacted) {
   canned_endpoint endpoint(hostile_rejection());
-  job_files files(line("a", "hello"));
+  keyed_job_files files(line("a", "hello"));
   const auto r = run_job(files, endpoint.url(), {"--api-key-file", files.key_file});
   BOOST_TEST(r.exit_code == 1, "stderr: " << r.err);
   const std::string message =

@@ -17,19 +17,20 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "common/client_bulk.hpp"
+#include "common/counting_sink.hpp"
 #include "common/reference_fixture.hpp"
 
 namespace {
 
 namespace asio = boost::asio;
-using promptpack::bulk_result;
-using promptpack::bulk_sink;
 using promptpack::client;
 using promptpack::client_config;
 using promptpack::errc;
@@ -38,13 +39,16 @@ using promptpack::sampling_params;
 using promptpack::shutdown_mode;
 using promptpack::reference::generator_kind;
 using promptpack::reference::reference_config;
+using promptpack::test::check_echo;
+using promptpack::test::client_hang_guard;
+using promptpack::test::counting_sink;
+using promptpack::test::describe;
+using promptpack::test::numbered;
+using promptpack::test::run_bulk;
 using promptpack::test::running_server;
 
 using strings = std::vector<std::string>;
 using clock_type = std::chrono::steady_clock;
-
-// Guards against a hang only; nothing here measures speed.
-constexpr std::chrono::seconds hang_guard{20};
 
 reference_config server_config(generator_kind generator = generator_kind::echo) {
   reference_config config;
@@ -62,13 +66,6 @@ client_config make_config(const std::string& url) {
   return config;
 }
 
-strings numbered(const std::string& prefix, std::size_t count) {
-  strings prompts;
-  prompts.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) prompts.push_back(prefix + " " + std::to_string(i));
-  return prompts;
-}
-
 std::vector<std::string_view> views_of(const strings& prompts) {
   return {prompts.begin(), prompts.end()};
 }
@@ -80,70 +77,10 @@ std::size_t word_count(std::string_view text) {
   return words;
 }
 
-std::string describe(const prompt_result& c) {
-  if (c.ok()) return "ok";
-  return std::string(promptpack::to_string(c.error->type)) + ": " + c.error->message;
-}
-
-/// The echo generator answers each prompt with itself, once.
-void check_echo(const prompt_result& c, const std::string& prompt) {
-  BOOST_TEST_REQUIRE(c.ok(), prompt << " failed: " << describe(c));
-  BOOST_TEST(c.outputs == strings{prompt});
-}
-
 template <class T>
-bool ready(std::future<T>& f, std::chrono::seconds within = hang_guard) {
+bool ready(std::future<T>& f, std::chrono::seconds within = client_hang_guard) {
   return f.wait_for(within) == std::future_status::ready;
 }
-
-/// Counts how often each index arrives and checks that on_complete() comes once, after them all.
-class counting_sink final : public bulk_sink {
- public:
-  explicit counting_sink(const strings& prompts) : prompts_(prompts), counts_(prompts.size()) {}
-
-  void on_results(std::span<const bulk_result> results) override {
-    if (completed_.load()) late_results_.fetch_add(1);
-    for (const auto& r : results) {
-      if (r.index >= counts_.size()) {
-        bad_index_.fetch_add(1);
-        continue;
-      }
-      counts_[r.index].fetch_add(1);
-      const bool echo_ok = r.error == nullptr && r.outputs.size() == 1 &&
-                           r.outputs[0] == std::string_view(prompts_[r.index]);
-      if (!echo_ok) wrong_.fetch_add(1);
-    }
-  }
-  void on_complete() override {
-    const int before = completes_.fetch_add(1);
-    completed_.store(true);
-    if (before == 0) done_.set_value();
-  }
-
-  bool wait() {
-    auto f = done_.get_future();
-    return f.wait_for(hang_guard) == std::future_status::ready;
-  }
-  void check() const {
-    BOOST_TEST(completes_.load() == 1);
-    BOOST_TEST(late_results_.load() == 0);
-    BOOST_TEST(bad_index_.load() == 0);
-    BOOST_TEST(wrong_.load() == 0);
-    std::size_t not_once = 0;
-    for (const auto& c : counts_) not_once += c.load() != 1;
-    BOOST_TEST(not_once == 0u, not_once << " indices not delivered exactly once");
-  }
-
- private:
-  const strings& prompts_;
-  std::vector<std::atomic<int>> counts_;
-  std::atomic<int> completes_{0};
-  std::atomic<bool> completed_{false};
-  std::atomic<int> late_results_{0};
-  std::atomic<int> bad_index_{0};
-  std::atomic<int> wrong_{0};
-  std::promise<void> done_;
-};
 
 /// A slow server, and a client with few connections and small batches, so that at any moment
 /// most prompts are queued or in flight.
@@ -162,7 +99,7 @@ struct loaded_client {
   }
   /// Waits until the server has requests in hand (bounded by the hang guard).
   void wait_in_flight() const {
-    const auto deadline = clock_type::now() + hang_guard;
+    const auto deadline = clock_type::now() + client_hang_guard;
     while (server.server.stats().requests.load() == 0 && clock_type::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
@@ -246,10 +183,7 @@ BOOST_AUTO_TEST_CASE(submit_bulk_future_gives_results_in_input_order) {
   config.max_batch_prompts = 7;  // many batches on several connections, finishing in any order
   promptpack::client client(config);
   const strings prompts = numbered("bulk", 500);
-  const auto views = views_of(prompts);
-  auto future = client.submit_bulk(views, client.group());
-  BOOST_TEST_REQUIRE(ready(future));
-  const auto results = future.get();
+  const auto results = run_bulk(client, prompts);
   BOOST_TEST_REQUIRE(results.size() == prompts.size());
   for (std::size_t i = 0; i < prompts.size(); ++i) check_echo(results[i], prompts[i]);
 }
@@ -272,7 +206,7 @@ BOOST_AUTO_TEST_CASE(submit_bulk_sink_gets_every_index_once_then_one_on_complete
   counting_sink sink(prompts);
   client.submit_bulk(views, client.group(), sink);
   BOOST_TEST_REQUIRE(sink.wait());
-  sink.check();
+  sink.check_each_echoed_once();
 }
 
 BOOST_AUTO_TEST_CASE(async_complete_with_a_callback) {
@@ -319,7 +253,8 @@ BOOST_AUTO_TEST_CASE(async_complete_with_use_awaitable_resumes_on_the_callers_co
         failure = e;
         finished = true;
       });
-  ioc.run_for(hang_guard);  // returns early once the coroutine is done: it holds the only work
+  // Returns early once the coroutine is done: it holds the only work.
+  ioc.run_for(client_hang_guard);
   BOOST_TEST_REQUIRE(finished, "the coroutine did not finish");
   BOOST_TEST(!failure);
   BOOST_TEST(resumed_elsewhere == 0);
@@ -356,10 +291,7 @@ BOOST_AUTO_TEST_CASE(prompts_are_packed_into_few_requests) {
   config.max_batch_prompts = 100;
   promptpack::client client(config);
   const strings prompts = numbered("packed", 1000);
-  const auto views = views_of(prompts);
-  auto future = client.submit_bulk(views, client.group());
-  BOOST_TEST_REQUIRE(ready(future));
-  const auto results = future.get();
+  const auto results = run_bulk(client, prompts);
   for (std::size_t i = 0; i < prompts.size(); ++i) check_echo(results[i], prompts[i]);
   BOOST_TEST(server.server.stats().requests.load() <= 12u);
   BOOST_TEST(server.server.stats().prompts.load() == 1000u);
@@ -416,10 +348,7 @@ BOOST_AUTO_TEST_CASE(invalid_utf8_fails_alone_and_its_neighbours_succeed) {
   promptpack::client client(make_config(server.url()));
   const strings prompts{"fine one", "bad \xff\xfe bytes", "fine two", "truncated \xe2\x82",
                         "fine three"};
-  const auto views = views_of(prompts);
-  auto future = client.submit_bulk(views, client.group());
-  BOOST_TEST_REQUIRE(ready(future));
-  const auto results = future.get();
+  const auto results = run_bulk(client, prompts);
   for (std::size_t i : {0u, 2u, 4u}) check_echo(results[i], prompts[i]);
   for (std::size_t i : {1u, 3u}) {
     BOOST_TEST_REQUIRE(!results[i].ok());
@@ -463,10 +392,7 @@ BOOST_AUTO_TEST_CASE(reordered_answers_are_matched_by_their_echoed_prompts) {
   strings prompts = numbered("shuffled", 100);
   prompts.push_back("twin");
   prompts.push_back("twin");  // identical prompts are matched in order
-  const auto views = views_of(prompts);
-  auto future = client.submit_bulk(views, client.group());
-  BOOST_TEST_REQUIRE(ready(future));
-  const auto results = future.get();
+  const auto results = run_bulk(client, prompts);
   for (std::size_t i = 0; i < prompts.size(); ++i) check_echo(results[i], prompts[i]);
 }
 
@@ -521,12 +447,9 @@ BOOST_AUTO_TEST_CASE(stats_are_consistent_after_completion) {
   config.max_batch_prompts = 50;
   promptpack::client client(config);
   const strings prompts = numbered("counted", 300);
-  const auto views = views_of(prompts);
-  auto future = client.submit_bulk(views, client.group());
-  BOOST_TEST_REQUIRE(ready(future));
-  (void)future.get();
+  (void)run_bulk(client, prompts);
   // The pending gauge drops just after the results are handed over: let it settle.
-  const auto deadline = clock_type::now() + hang_guard;
+  const auto deadline = clock_type::now() + client_hang_guard;
   while (client.stats().prompts_pending != 0 && clock_type::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -560,7 +483,7 @@ BOOST_AUTO_TEST_CASE(shutdown_cancel_under_load_completes_everything_quickly) {
   load.wait_in_flight();
   const auto started = clock_type::now();
   load.client->shutdown(shutdown_mode::cancel);
-  BOOST_TEST((clock_type::now() - started < hang_guard));
+  BOOST_TEST((clock_type::now() - started < client_hang_guard));
   const std::size_t cancelled = check_echo_or_cancelled(load.futures, load.prompts);
   BOOST_TEST(cancelled > 0u);
   BOOST_TEST_MESSAGE("cancel under load: " << cancelled << " of " << load.prompts.size()
@@ -572,7 +495,7 @@ BOOST_AUTO_TEST_CASE(destructor_completes_pending_futures_as_cancelled) {
   load.wait_in_flight();
   const auto started = clock_type::now();
   load.client.reset();
-  BOOST_TEST((clock_type::now() - started < hang_guard));
+  BOOST_TEST((clock_type::now() - started < client_hang_guard));
   BOOST_TEST(check_echo_or_cancelled(load.futures, load.prompts) > 0u);
 }
 

@@ -3,40 +3,41 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-
-#include <atomic>
 #include <chrono>
-#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "common/client_bulk.hpp"
+#include "common/contains.hpp"
+#include "common/counting_sink.hpp"
+#include "common/dead_port.hpp"
 #include "common/reference_fixture.hpp"
 #include "common/test_ca.hpp"
 
 namespace {
 
-namespace asio = boost::asio;
-using promptpack::bulk_result;
-using promptpack::bulk_sink;
 using promptpack::client;
 using promptpack::client_config;
 using promptpack::errc;
 using promptpack::prompt_result;
 using promptpack::reference::generator_kind;
 using promptpack::reference::reference_config;
+using promptpack::test::check_echo;
+using promptpack::test::client_hang_guard;
+using promptpack::test::contains;
+using promptpack::test::counting_sink;
+using promptpack::test::dead_port;
+using promptpack::test::describe;
+using promptpack::test::numbered;
+using promptpack::test::run_bulk;
 using promptpack::test::running_server;
 using promptpack::test::test_ca;
 
 using strings = std::vector<std::string>;
 using clock_type = std::chrono::steady_clock;
-
-// Guards against a hang only; nothing here measures speed.
-constexpr std::chrono::seconds hang_guard{20};
 
 reference_config echo_config() {
   reference_config config;
@@ -58,51 +59,14 @@ client_config make_config(const std::string& url) {
   return config;
 }
 
-strings numbered(const std::string& prefix, std::size_t count) {
-  strings prompts;
-  for (std::size_t i = 0; i < count; ++i) prompts.push_back(prefix + " " + std::to_string(i));
-  return prompts;
-}
-
-std::string describe(const prompt_result& c) {
-  if (c.ok()) return "ok";
-  return std::string(promptpack::to_string(c.error->type)) + " (status " +
-         std::to_string(c.error->http_status) + ", " + std::to_string(c.error->attempts) +
-         " attempts): " + c.error->message;
-}
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
-
-/// Submits `prompts` as one bulk and waits (bounded) for every result, in input order.
-std::vector<prompt_result> run_bulk(client& client, const strings& prompts) {
-  const std::vector<std::string_view> views(prompts.begin(), prompts.end());
-  auto future = client.submit_bulk(views, client.group());
-  BOOST_TEST_REQUIRE((future.wait_for(hang_guard) == std::future_status::ready), "bulk hung");
-  return future.get();
-}
-
 prompt_result run_one(client& client, const std::string& prompt) {
   return run_bulk(client, {prompt}).at(0);
-}
-
-void check_echo(const prompt_result& c, const std::string& prompt) {
-  BOOST_TEST_REQUIRE(c.ok(), prompt << ": " << describe(c));
-  BOOST_TEST(c.outputs == strings{prompt});
 }
 
 void check_error(const prompt_result& c, errc type) {
   BOOST_TEST_REQUIRE(!c.ok(), "expected " << promptpack::to_string(type) << ", got a result");
   BOOST_TEST((c.error->type == type), describe(c));
   BOOST_TEST_MESSAGE(promptpack::to_string(type) << " error: " << c.error->message);
-}
-
-/// A loopback port with nothing listening: bound once to get a free number, then closed.
-std::uint16_t dead_port() {
-  asio::io_context ioc;
-  asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
 }
 
 /// An echo server over https with a certificate from `ca`.
@@ -113,40 +77,6 @@ reference_config tls_config(const test_ca& ca) {
   return config;
 }
 
-/// Counts deliveries per index (each must be exactly one) and successes.
-class counting_sink final : public bulk_sink {
- public:
-  explicit counting_sink(const strings& prompts) : prompts_(prompts), counts_(prompts.size()) {}
-
-  void on_results(std::span<const bulk_result> results) override {
-    for (const auto& r : results) {
-      counts_.at(r.index).fetch_add(1);
-      if (r.error == nullptr && r.outputs.size() == 1 && r.outputs[0] == prompts_[r.index]) {
-        succeeded_.fetch_add(1);
-      } else if (r.error && first_error_.exchange(true) == false) {
-        error_text_ = r.error->message;
-      }
-    }
-  }
-  void on_complete() override { done_.set_value(); }
-
-  bool wait() { return done_.get_future().wait_for(hang_guard) == std::future_status::ready; }
-  void check_all_succeeded_once() const {
-    std::size_t not_once = 0;
-    for (const auto& c : counts_) not_once += c.load() != 1;
-    BOOST_TEST(not_once == 0u, not_once << " prompts not delivered exactly once");
-    BOOST_TEST(succeeded_.load() == prompts_.size(), "first error: " << error_text_);
-  }
-
- private:
-  const strings& prompts_;
-  std::vector<std::atomic<int>> counts_;
-  std::atomic<std::size_t> succeeded_{0};
-  std::atomic<bool> first_error_{false};
-  std::string error_text_;
-  std::promise<void> done_;
-};
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(client_failures)
@@ -156,7 +86,7 @@ BOOST_AUTO_TEST_CASE(connection_refused_is_a_connection_error_naming_host_and_po
   promptpack::client client(make_config("http://127.0.0.1:" + std::to_string(port) + "/inference"));
   const auto started = clock_type::now();
   const auto results = run_bulk(client, numbered("refused", 5));
-  BOOST_TEST((clock_type::now() - started < hang_guard));
+  BOOST_TEST((clock_type::now() - started < client_hang_guard));
   for (const auto& c : results) {
     check_error(c, errc::connection);
     BOOST_TEST(contains(c.error->message, "127.0.0.1:" + std::to_string(port)), c.error->message);
@@ -454,7 +384,7 @@ BOOST_AUTO_TEST_CASE(an_endpoint_killed_mid_run_loses_no_prompt) {
   counting_sink sink(prompts);
   client.submit_bulk(views, client.group(), sink);
 
-  const auto deadline = clock_type::now() + hang_guard;
+  const auto deadline = clock_type::now() + client_hang_guard;
   while (doomed.server.stats().requests.load() == 0 && clock_type::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -462,7 +392,7 @@ BOOST_AUTO_TEST_CASE(an_endpoint_killed_mid_run_loses_no_prompt) {
   doomed.server.stop();  // its requests in flight die with it
 
   BOOST_TEST_REQUIRE(sink.wait(), "the bulk never completed");
-  sink.check_all_succeeded_once();
+  sink.check_each_echoed_once();
   BOOST_TEST(survivor.server.stats().prompts.load() > 0u);
   BOOST_TEST_MESSAGE("killed endpoint answered " << doomed.server.stats().prompts.load()
                                                  << " prompts (answers possibly lost), survivor "

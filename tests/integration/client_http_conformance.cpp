@@ -29,7 +29,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <future>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +36,9 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "common/client_bulk.hpp"
+#include "common/contains.hpp"
 
 namespace {
 
@@ -46,6 +48,10 @@ using promptpack::client;
 using promptpack::client_config;
 using promptpack::errc;
 using promptpack::prompt_result;
+using promptpack::test::contains;
+using promptpack::test::describe;
+using promptpack::test::numbered;
+using promptpack::test::run_bulk;
 
 using strings = std::vector<std::string>;
 
@@ -293,34 +299,10 @@ client_config config_for(const scripted_server& server) {
   return config;
 }
 
-strings numbered(std::size_t count, const std::string& stem) {
-  strings prompts;
-  for (std::size_t i = 0; i < count; ++i) prompts.push_back(stem + " #" + std::to_string(i));
-  return prompts;
-}
-
-std::string describe(const prompt_result& result) {
-  if (result.ok()) return "ok";
-  return std::string(promptpack::to_string(result.error->type)) + " (status " +
-         std::to_string(result.error->http_status) + "): " + result.error->message;
-}
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
-}
-
-/// Submits `prompts` as one bulk and waits (bounded) for every result, in input order.
-std::vector<prompt_result> run_bulk(client& client, const strings& prompts) {
-  const std::vector<std::string_view> views(prompts.begin(), prompts.end());
-  auto future = client.submit_bulk(views, client.group());
-  BOOST_TEST_REQUIRE((future.wait_for(hang_guard) == std::future_status::ready), "bulk hung");
-  return future.get();
-}
-
 /// Every prompt must come back echoed, exactly, over at least as many requests as full batches
 /// would take (a partial batch leaves as soon as a connection is free, so there may be more).
 void expect_echoed(client& client, const scripted_server& server, const strings& prompts) {
-  const std::vector<prompt_result> results = run_bulk(client, prompts);
+  const std::vector<prompt_result> results = run_bulk(client, prompts, hang_guard);
   BOOST_TEST_REQUIRE(results.size() == prompts.size());
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     BOOST_TEST_REQUIRE(results[i].ok(), "prompt " << i << ": " << describe(results[i]));
@@ -340,7 +322,7 @@ BOOST_AUTO_TEST_CASE(http_1_0_answers_that_end_their_connection) {
     return in_one_write(sized_response("HTTP/1.0 200 OK", echo_body(request.prompts)), true);
   });
   promptpack::client client(config_for(server));
-  expect_echoed(client, server, numbered(50, "http/1.0"));
+  expect_echoed(client, server, numbered("http/1.0", 50));
 }
 
 BOOST_AUTO_TEST_CASE(a_body_that_ends_when_the_connection_closes) {
@@ -352,7 +334,7 @@ BOOST_AUTO_TEST_CASE(a_body_that_ends_when_the_connection_closes) {
         true);
   });
   promptpack::client client(config_for(server));
-  expect_echoed(client, server, numbered(50, "close-delimited"));
+  expect_echoed(client, server, numbered("close-delimited", 50));
 }
 
 BOOST_AUTO_TEST_CASE(chunked_bodies_with_extensions_and_trailers) {
@@ -360,7 +342,7 @@ BOOST_AUTO_TEST_CASE(chunked_bodies_with_extensions_and_trailers) {
     return in_one_write(chunked_response(echo_body(request.prompts)));
   });
   promptpack::client client(config_for(server));
-  expect_echoed(client, server, numbered(50, "chunked"));
+  expect_echoed(client, server, numbered("chunked", 50));
   // The trailers were consumed exactly: the connections stayed usable.
   BOOST_TEST(server.requests_on_reused_connections() > 0u);
 }
@@ -379,7 +361,7 @@ BOOST_AUTO_TEST_CASE(interim_100_and_103_responses_before_the_final_one) {
                            .pause = std::chrono::milliseconds(2)};
   });
   promptpack::client client(config_for(server));
-  expect_echoed(client, server, numbered(50, "interim"));
+  expect_echoed(client, server, numbered("interim", 50));
   BOOST_TEST(server.requests_on_reused_connections() > 0u);
 }
 
@@ -391,7 +373,7 @@ BOOST_AUTO_TEST_CASE(every_2xx_status_with_a_body_is_an_answer) {
                        echo_body(request.prompts)));
   });
   promptpack::client client(config_for(server));
-  expect_echoed(client, server, numbered(50, "2xx"));
+  expect_echoed(client, server, numbered("2xx", 50));
   BOOST_TEST(server.requests() >= success_status_lines.size());
   BOOST_TEST(server.requests_on_reused_connections() > 0u);
 }
@@ -404,7 +386,7 @@ BOOST_AUTO_TEST_CASE(answers_trickled_one_to_three_bytes_at_a_time) {
                                            : chunked_response(body));
   });
   promptpack::client client(config_for(server));
-  expect_echoed(client, server, numbered(50, "trickled"));
+  expect_echoed(client, server, numbered("trickled", 50));
   BOOST_TEST(server.requests_on_reused_connections() > 0u);
 }
 
@@ -421,7 +403,7 @@ BOOST_AUTO_TEST_CASE(keep_alive_connections_closed_after_every_answer_cost_nothi
   config.connections_per_endpoint = 64;
   config.max_batch_prompts = 4;
   promptpack::client client(config);
-  expect_echoed(client, server, numbered(2000, "churn"));
+  expect_echoed(client, server, numbered("churn", 2000));
   // Every answered request needed a connection of its own.
   BOOST_TEST(client.stats().connects >= server.requests());
 }
@@ -435,7 +417,7 @@ BOOST_AUTO_TEST_CASE(status_429_with_retry_after_is_waited_out_without_a_retry) 
     return in_one_write(sized_response("HTTP/1.1 200 OK", echo_body(request.prompts)));
   });
   promptpack::client client(config_for(server));  // max_retries 0: waits must not use retries
-  expect_echoed(client, server, numbered(50, "limited"));
+  expect_echoed(client, server, numbered("limited", 50));
   const auto stats = client.stats();
   BOOST_TEST(stats.rate_limited_answers == 3u);
   BOOST_TEST(stats.rate_limit_wait_s >= 0.9);  // Retry-After honoured, not the short backoff
@@ -451,7 +433,7 @@ BOOST_AUTO_TEST_CASE(a_redirect_is_not_followed_and_names_its_location) {
   auto config = config_for(server);
   config.max_retries = 3;  // retries are available, and a redirect must not use them
   promptpack::client client(config);
-  const std::vector<prompt_result> results = run_bulk(client, {"redirected"});
+  const std::vector<prompt_result> results = run_bulk(client, {"redirected"}, hang_guard);
   BOOST_TEST_REQUIRE(results.size() == 1u);
   const prompt_result& result = results[0];
   BOOST_TEST_REQUIRE(!result.ok(), "a 302 was taken as an answer");

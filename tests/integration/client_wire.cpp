@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/client_bulk.hpp"
 #include "common/reference_fixture.hpp"
 
 namespace {
@@ -18,6 +19,8 @@ using promptpack::client_config;
 using promptpack::prompt_result;
 using promptpack::reference::generator_kind;
 using promptpack::reference::reference_config;
+using promptpack::test::numbered;
+using promptpack::test::run_bulk;
 using promptpack::test::running_server;
 
 reference_config echo_server() {
@@ -37,16 +40,9 @@ client_config client_for(const running_server& server) {
   return config;
 }
 
-std::vector<std::string> numbered(std::size_t count, const std::string& stem) {
-  std::vector<std::string> prompts;
-  for (std::size_t i = 0; i < count; ++i) prompts.push_back(stem + " #" + std::to_string(i));
-  return prompts;
-}
-
 // Sends every prompt in one bulk call and checks that each came back echoed, exactly.
 void expect_echoed(client& client, const std::vector<std::string>& prompts) {
-  const std::vector<std::string_view> views(prompts.begin(), prompts.end());
-  const std::vector<prompt_result> results = client.submit_bulk(views, client.group()).get();
+  const std::vector<prompt_result> results = run_bulk(client, prompts);
   BOOST_REQUIRE_EQUAL(results.size(), prompts.size());
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     BOOST_REQUIRE_MESSAGE(results[i].ok(), "prompt " << i << ": " << results[i].error->message);
@@ -64,7 +60,7 @@ BOOST_AUTO_TEST_CASE(chunked_answers_are_read_whole) {
   config.chunked = true;  // 4 KiB chunks: every batch answer spans several
   running_server server(config);
   promptpack::client client(client_for(server));
-  expect_echoed(client, numbered(500, "a prompt long enough to make the answer span chunks"));
+  expect_echoed(client, numbered("a prompt long enough to make the answer span chunks", 500));
 }
 
 BOOST_AUTO_TEST_CASE(connection_close_answers_open_a_new_connection_each_time) {
@@ -74,7 +70,7 @@ BOOST_AUTO_TEST_CASE(connection_close_answers_open_a_new_connection_each_time) {
   auto client_config = client_for(server);
   client_config.max_batch_prompts = 10;
   promptpack::client client(client_config);
-  expect_echoed(client, numbered(100, "close"));
+  expect_echoed(client, numbered("close", 100));
   BOOST_CHECK_GE(server.server.stats().connections.load(), 10u);
   BOOST_CHECK_EQUAL(client.stats().requests_retried, 0u);
 }
@@ -84,9 +80,9 @@ BOOST_AUTO_TEST_CASE(keep_alive_connections_the_server_dropped_are_replaced_with
   config.idle_timeout_s = 1;  // the server closes idle keep-alive connections after a second
   running_server server(config);
   promptpack::client client(client_for(server));
-  expect_echoed(client, numbered(50, "before"));
+  expect_echoed(client, numbered("before", 50));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  expect_echoed(client, numbered(50, "after"));
+  expect_echoed(client, numbered("after", 50));
   const auto stats = client.stats();
   BOOST_CHECK_EQUAL(stats.prompts_failed, 0u);
   BOOST_CHECK_EQUAL(stats.requests_retried, 0u);  // a resend on a fresh connection is no retry

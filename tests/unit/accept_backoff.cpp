@@ -1,6 +1,6 @@
 // Tests for the accept loop's pause: a failure of one connection retries at once, exhaustion and
 // unknown errors pause instead of spinning.
-#include "reference/accept_backoff.hpp"
+#include "server/accept_backoff.hpp"
 
 #include <boost/asio/error.hpp>
 #include <boost/system/error_code.hpp>
@@ -13,7 +13,7 @@ namespace {
 
 // The pause in milliseconds, or -1 when the loop accepts again at once (printable by BOOST_TEST).
 long long pause_ms(const boost::system::error_code& error) {
-  const auto pause = promptpack::reference::accept_backoff(error);
+  const auto pause = promptpack::server::accept_backoff(error);
   return pause ? pause->count() : -1;
 }
 

@@ -218,18 +218,28 @@ BOOST_AUTO_TEST_CASE(blocking_acquire_returns_at_once_while_it_fits_and_false_on
 // In the tests below one thread blocks; Boost.Test is not thread-safe, so it only records what
 // it got, and the test thread checks that after join(). Whether the waiter blocks before or
 // after the test thread acts, the answer is the same.
-BOOST_AUTO_TEST_CASE(a_blocked_acquire_gets_in_once_room_is_released) {
-  pd::admission window(2);
+
+// A full window of two, and a thread that acquires one more: `answer` is 1 once it got in, 0
+// once it was refused. The test joins `waiter`.
+struct blocked_acquire_fixture {
+  pd::admission window{2};
   std::mutex mutex;
-  {
-    std::unique_lock lock(mutex);
-    BOOST_TEST_REQUIRE(window.acquire(lock, 2));
-  }
   std::atomic<int> answer = -1;
-  std::thread waiter([&] {
-    std::unique_lock waiter_lock(mutex);
-    answer = window.acquire(waiter_lock, 1) ? 1 : 0;
-  });
+  std::thread waiter;
+
+  blocked_acquire_fixture() {
+    {
+      std::unique_lock lock(mutex);
+      BOOST_TEST_REQUIRE(window.acquire(lock, 2));
+    }
+    waiter = std::thread([this] {
+      std::unique_lock waiter_lock(mutex);
+      answer = window.acquire(waiter_lock, 1) ? 1 : 0;
+    });
+  }
+};
+
+BOOST_FIXTURE_TEST_CASE(a_blocked_acquire_gets_in_once_room_is_released, blocked_acquire_fixture) {
   {
     std::unique_lock lock(mutex);
     handler_list admitted;
@@ -240,18 +250,7 @@ BOOST_AUTO_TEST_CASE(a_blocked_acquire_gets_in_once_room_is_released) {
   BOOST_TEST(window.pending() == 2u);
 }
 
-BOOST_AUTO_TEST_CASE(a_blocked_acquire_returns_false_at_close) {
-  pd::admission window(2);
-  std::mutex mutex;
-  {
-    std::unique_lock lock(mutex);
-    BOOST_TEST_REQUIRE(window.acquire(lock, 2));
-  }
-  std::atomic<int> answer = -1;
-  std::thread waiter([&] {
-    std::unique_lock waiter_lock(mutex);
-    answer = window.acquire(waiter_lock, 1) ? 1 : 0;
-  });
+BOOST_FIXTURE_TEST_CASE(a_blocked_acquire_returns_false_at_close, blocked_acquire_fixture) {
   {
     std::unique_lock lock(mutex);
     handler_list refused;

@@ -8,10 +8,13 @@
 #include <string>
 #include <string_view>
 
+#include "common/contains.hpp"
+
 namespace {
 
 using promptpack::client;
 using promptpack::client_config;
+using promptpack::test::contains;
 
 using namespace std::string_literals;
 
@@ -34,10 +37,6 @@ std::string refusal(const client_config& config) {
   }
   BOOST_ERROR("validate() accepted the configuration");
   return {};
-}
-
-bool contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
 }
 
 // Each control character a setting may not hold, as a message names it.

@@ -7,16 +7,15 @@
 #include <string>
 #include <string_view>
 
+#include "common/contains.hpp"
+
 namespace {
 
 using promptpack::detail::quote_endpoint_text;
 using promptpack::detail::secret_redactor;
+using promptpack::test::contains;
 
 const std::string key = "sk-live-abcdefghijklmnop";
-
-bool contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
-}
 
 }  // namespace
 

@@ -216,14 +216,14 @@ BOOST_AUTO_TEST_CASE(pauses_add_up_without_counting_overlaps_twice) {
   BOOST_TEST(ms(table.rate_limit_wait()) == 4500);  // answers are counted apart from pauses
 }
 
-BOOST_AUTO_TEST_CASE(lower_batch_limit_only_lowers_and_clamps_at_one) {
+BOOST_AUTO_TEST_CASE(a_413_halves_the_limit_which_only_lowers_and_clamps_at_one) {
   pd::endpoint_table table({1.0, 1.0}, pd::endpoint_limits{.max_batch_prompts = 8});
   BOOST_TEST(table.batch_limit(0) == 8u);
-  table.lower_batch_limit(0, 3);
+  table.too_large(0, 6, t0);
   BOOST_TEST(table.batch_limit(0) == 3u);
-  table.lower_batch_limit(0, 5);  // no effect: limits only drop
+  table.too_large(0, 10, t0);  // no effect: limits only drop
   BOOST_TEST(table.batch_limit(0) == 3u);
-  table.lower_batch_limit(0, 0);  // clamped to one prompt
+  table.too_large(0, 1, t0);  // clamped to one prompt
   BOOST_TEST(table.batch_limit(0) == 1u);
   BOOST_TEST(table.batch_limit(1) == 8u);  // the other endpoint keeps its own
 }

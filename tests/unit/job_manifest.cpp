@@ -13,12 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "common/contains.hpp"
 #include "common/jsonl_job.hpp"
 
 namespace {
 
 namespace run = promptpack::run;
 using promptpack::sampling_params;
+using promptpack::test::contains;
 using promptpack::test::read_file;
 using promptpack::test::temp_dir;
 using promptpack::test::write_file;
@@ -53,10 +55,6 @@ std::string joined(const std::vector<std::string>& items) {
   std::string text;
   for (const auto& item : items) text += item + "\n";
   return text;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -266,6 +267,55 @@ BOOST_FIXTURE_TEST_CASE(openai_error, record_fixture) {
     BOOST_TEST(text("/error/code") == "connection");
     BOOST_TEST(text("/error/message") == "connection refused (3 attempts)");
   }
+}
+
+BOOST_FIXTURE_TEST_CASE(openai_http_error_is_the_response, record_fixture) {
+  for (auto form : {line_form::openai_chat, line_form::openai_completion}) {
+    failure("h1", form, prompt_error{errc::http_status, "HTTP 400: bad prompt", 400, 1});
+    BOOST_TEST(keys() == "id,custom_id,response,error");
+    BOOST_TEST(starts_with(text("/id"), "batch_req_"));
+    BOOST_TEST(text("/custom_id") == "h1");
+    BOOST_TEST(is_null("/error"));
+    BOOST_TEST(keys("/response") == "status_code,request_id,body");
+    BOOST_TEST(number("/response/status_code") == 400);
+    BOOST_TEST(starts_with(text("/response/request_id"), "req_"));
+    BOOST_TEST(keys("/response/body") == "error");
+    BOOST_TEST(keys("/response/body/error") == "message,type,param,code");
+    BOOST_TEST(text("/response/body/error/message") == "HTTP 400: bad prompt");
+    BOOST_TEST(text("/response/body/error/type") == "invalid_request_error");
+    BOOST_TEST(is_null("/response/body/error/param"));
+    BOOST_TEST(text("/response/body/error/code") == "http_status");
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(openai_error_type_follows_the_http_status, record_fixture) {
+  const std::pair<int, std::string_view> types[] = {
+      {400, "invalid_request_error"}, {401, "authentication_error"},  {403, "permission_error"},
+      {404, "invalid_request_error"}, {413, "invalid_request_error"}, {429, "rate_limit_error"},
+      {500, "server_error"},          {503, "server_error"},          {302, "server_error"},
+  };
+  for (const auto& [status, type] : types) {
+    BOOST_TEST_CONTEXT("HTTP " << status) {
+      failure("x", line_form::openai_chat, prompt_error{errc::http_status, "m", status, 4});
+      BOOST_TEST(number("/response/status_code") == status);
+      BOOST_TEST(text("/response/body/error/type") == type);
+    }
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(openai_failure_after_a_2xx_is_an_error_without_response, record_fixture) {
+  // The endpoint answered 200 but broke the protocol: there is no HTTP error to report.
+  failure("p1", line_form::openai_completion,
+          prompt_error{errc::protocol, "endpoint's answer breaks the protocol", 200, 1});
+  BOOST_TEST(is_null("/response"));
+  BOOST_TEST(keys("/error") == "code,message");
+  BOOST_TEST(text("/error/code") == "protocol");
+}
+
+BOOST_FIXTURE_TEST_CASE(an_http_error_in_plain_form_stays_an_error_record, record_fixture) {
+  failure("h2", line_form::prompt, prompt_error{errc::http_status, "HTTP 429: slow down", 429, 4});
+  BOOST_TEST(keys() == "custom_id,error");
+  BOOST_TEST(number("/error/http_status") == 429);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

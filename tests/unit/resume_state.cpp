@@ -3,17 +3,23 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <promptpack/error.hpp>
+
 #include <sys/stat.h>
 
 #include <initializer_list>
 #include <string>
 #include <string_view>
 
+#include "common/contains.hpp"
 #include "common/jsonl_job.hpp"
+#include "run/job_line.hpp"
+#include "run/record_format.hpp"
 
 namespace {
 
 namespace run = promptpack::run;
+using promptpack::test::contains;
 using promptpack::test::read_file;
 using promptpack::test::temp_dir;
 using promptpack::test::write_file;
@@ -45,10 +51,6 @@ std::string refusal(const std::string& text, const run::id_counter* job_ids = nu
     BOOST_TEST(read_file(out) == text, "a refused output is left as it was");
   }
   return what;
-}
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
 }
 
 }  // namespace
@@ -92,6 +94,23 @@ BOOST_AUTO_TEST_CASE(a_record_of_another_input_is_refused_by_its_number) {
   const std::string what = refusal(success + openai_success + failure, &job_ids);
   BOOST_TEST(contains(what, "line 2 "), what);
   BOOST_TEST(contains(what, "'c'"), what);
+}
+
+BOOST_AUTO_TEST_CASE(an_openai_record_of_an_http_error_is_an_error_record) {
+  // OpenAI's form writes an endpoint's HTTP error as the response, with "error": null.
+  std::string http_failure;
+  run::append_error(http_failure, "\"e\"", run::line_form::openai_chat,
+                    promptpack::prompt_error{promptpack::errc::http_status, "HTTP 429", 429, 4});
+  temp_dir dir;
+  const std::string out = dir.file("out.jsonl");
+  write_file(out, success + openai_success + http_failure);
+  const auto state = run::load_resume_state(out, /*drop_errors=*/false, nullptr);
+  BOOST_TEST(state.records == 3u);
+  BOOST_TEST(state.errors == 1u);
+  BOOST_TEST(state.done.count(run::id_counter::hash("e")) == 1u);
+  const auto retried = run::load_resume_state(out, /*drop_errors=*/true, nullptr);
+  BOOST_TEST(retried.dropped == 1u);
+  BOOST_TEST(read_file(out) == success + openai_success);
 }
 
 BOOST_AUTO_TEST_CASE(retry_errors_keeps_the_outputs_permissions) {

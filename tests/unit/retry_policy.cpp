@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "common/contains.hpp"
+
 namespace promptpack {
 // Lets BOOST_TEST print an error type that differs from the expected one.
 static std::ostream& boost_test_print_type(std::ostream& out, errc type) {
@@ -51,6 +53,7 @@ using promptpack::detail::exchange_outcome;
 using promptpack::detail::exchange_result;
 using promptpack::detail::next_action;
 using promptpack::detail::retry_config;
+using promptpack::test::contains;
 using time_point = std::chrono::steady_clock::time_point;
 
 constexpr int max_retries = 3;
@@ -75,10 +78,6 @@ exchange_outcome http_answer(int status,
           .status = status,
           .retry_after = retry_after,
           .detail = "DETAIL-TEXT"};
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 bool retryable(int status) {

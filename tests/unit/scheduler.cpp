@@ -502,7 +502,7 @@ BOOST_FIXTURE_TEST_CASE(when_every_endpoint_refuses_queued_batches_fail_at_once,
 BOOST_FIXTURE_TEST_CASE(a_lowered_batch_limit_splits_batches_of_that_endpoint_only,
                         scheduler_fixture) {
   start(config(8), {1.0, 1.0});
-  sched->lower_batch_limit(0, 3);
+  sched->too_large(0, 6, t0);  // a 413 at 6: batches of 3 from now on
   park(0, 3);
   enqueue(8);
   poll();
@@ -544,9 +544,9 @@ BOOST_FIXTURE_TEST_CASE(a_lowered_batch_limit_splits_batches_of_that_endpoint_on
 
 BOOST_FIXTURE_TEST_CASE(batch_limit_only_goes_down_and_never_below_one, scheduler_fixture) {
   start(config(8));
-  sched->lower_batch_limit(0, 2);
-  sched->lower_batch_limit(0, 5);  // no effect: limits only drop
-  sched->lower_batch_limit(0, 0);  // clamped to one prompt
+  sched->too_large(0, 4, t0);
+  sched->too_large(0, 10, t0);  // no effect: limits only drop
+  sched->too_large(0, 1, t0);   // clamped to one prompt
   park(0, 8);
   enqueue(8);
   poll();

@@ -6,9 +6,12 @@
 #include <string>
 #include <string_view>
 
+#include "common/contains.hpp"
+
 namespace {
 
 using promptpack::detail::endpoint_url;
+using promptpack::test::contains;
 
 endpoint_url parse(std::string_view url) {
   std::string error;
@@ -24,10 +27,6 @@ std::string rejection(std::string_view url) {
   BOOST_TEST_REQUIRE(!parsed.has_value(), "'" << url << "' accepted");
   BOOST_TEST(!error.empty());
   return error;
-}
-
-bool contains(const std::string& text, std::string_view part) {
-  return text.find(part) != std::string::npos;
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// When the reference server's accept loop must pause after a failed accept, and for how long.
+// When a server's accept loop must pause after a failed accept, and for how long.
 #pragma once
 
 #include <boost/system/error_code.hpp>
@@ -6,7 +6,7 @@
 #include <chrono>
 #include <optional>
 
-namespace promptpack::reference {
+namespace promptpack::server {
 
 /// How long to wait before accepting again after `accept` failed with `error`; nullopt to accept
 /// again at once. Errors that belong to one dropped connection retry at once; every other error
@@ -14,4 +14,4 @@ namespace promptpack::reference {
 /// pauses instead of spinning.
 std::optional<std::chrono::milliseconds> accept_backoff(const boost::system::error_code& error);
 
-}  // namespace promptpack::reference
+}  // namespace promptpack::server

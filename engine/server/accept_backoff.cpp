@@ -1,9 +1,9 @@
 // Sorts accept errors into those of one dropped connection and those that a retry would repeat.
-#include "reference/accept_backoff.hpp"
+#include "server/accept_backoff.hpp"
 
 #include <boost/system/errc.hpp>
 
-namespace promptpack::reference {
+namespace promptpack::server {
 namespace {
 
 // Long enough for connections to close and give their descriptors back, short enough that a
@@ -29,4 +29,4 @@ std::optional<std::chrono::milliseconds> accept_backoff(const boost::system::err
   return accept_pause;
 }
 
-}  // namespace promptpack::reference
+}  // namespace promptpack::server
