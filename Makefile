@@ -30,7 +30,7 @@ sanitize: setup
 	  ctest --output-on-failure -j $(JOBS) -E consumer
 
 # Every libFuzzer target for FUZZ_SECONDS each (clang, with ASan and UBSan).
-FUZZ_SECONDS ?= 120
+FUZZ_SECONDS ?= 60
 fuzz: setup
 	@CXX=clang++ cmake -S . -B $(BUILD_DIR)-fuzz -DCMAKE_BUILD_TYPE=Release -DPROMPTPACK_BUILD_FUZZ=ON \
 	  -DPROMPTPACK_SANITIZE=fuzzer-no-link,address,undefined -DPROMPTPACK_BUILD_TESTS=OFF \

@@ -70,7 +70,9 @@ void apply(const std::string& name, double value, client_config& config,
 
 bench::bench_result measure(client_config config, bench::load_settings load,
                             const bench::prompt_source& prompts) {
-  load.block_prompts = config.max_batch_prompts;
+  // With --batch-size auto a submission of 1,024 prompts, two per connection, leaves the tuner
+  // room to grow to 2,048 a request; a fixed size submits one batch at a time.
+  load.block_prompts = config.adaptive_batch ? 1024 : config.max_batch_prompts;
   // Closed loop: two submissions per connection keep every connection busy while answers are read.
   load.blocks_in_flight =
       std::max<std::size_t>(2, 2 * config.connections_per_endpoint * config.endpoints.size());
@@ -78,6 +80,7 @@ bench::bench_result measure(client_config config, bench::load_settings load,
                                      : load.blocks_in_flight * load.block_prompts;
   promptpack::client client(std::move(config));
   auto result = bench::run_load(client, prompts, load, [] { return stop_signal::requested(); });
+  result.batch_size_tuning = client.stats().batch_size_tuning;
   client.shutdown(shutdown_mode::cancel);
   return result;
 }
@@ -109,6 +112,7 @@ void run_bench(bench_flags& flags, int& exit_status) {
       .endpoint = embedded.server ? "embedded reference endpoint" : config.endpoints[0].api_base,
       .closed_loop = flags.load.rate <= 0,
       .batch_size = config.max_batch_prompts,
+      .adaptive = config.adaptive_batch,
       .connections = config.connections_per_endpoint,
       .warmup_s = flags.load.warmup_s,
       .prompt_bytes = prompts.mean_bytes()};

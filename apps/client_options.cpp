@@ -89,9 +89,15 @@ void add_client_options(CLI::App& cmd, client_options& o, client_flag_names name
   cmd.add_option("--top-k", c.params.top_k, "default top_k")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  cmd.add_option(n.batch_size, c.max_batch_prompts, "prompts per request, at most")
+  cmd.add_option(n.batch_size, o.batch_size,
+                 "prompts per request, at most; or auto: each endpoint's best size, found while "
+                 "running (below any 413, within --max-latency-ms)")
+      ->default_str(std::to_string(c.max_batch_prompts))
+      ->check(CLI::IsMember({"auto"}) | CLI::Range(1, 1 << 20));
+  cmd.add_option("--max-latency-ms", c.max_latency_ms,
+                 "with a batch size of auto: an exchange's p99 stays within this (0: no limit)")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1 << 20));
+      ->check(CLI::NonNegativeNumber);
   cmd.add_option("--max-delay-us", c.max_delay_us,
                  "how long a partial batch may wait for company (0: send when a connection is "
                  "free)")
@@ -144,6 +150,12 @@ void add_client_options(CLI::App& cmd, client_options& o, client_flag_names name
 void finish_client_options(client_options& o, const std::string& command,
                            const std::string& embedded_api_base) {
   auto& c = o.config;
+  if (o.batch_size == "auto") {
+    c.adaptive_batch = true;
+    c.max_batch_prompts = adaptive_batch_ceiling;
+  } else if (!o.batch_size.empty()) {
+    c.max_batch_prompts = std::stoul(o.batch_size);  // checked by the flag's validator
+  }
   for (const auto& header : o.headers) c.headers.push_back(parse_header(header, command));
   c.api_key = resolve_key(std::move(c.api_key), o.api_key_file, o.names.api_key_file,
                           o.names.api_key_env, command);

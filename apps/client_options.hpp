@@ -27,8 +27,12 @@ struct client_options {
   std::vector<std::string> headers;    ///< 'Name: value'
   std::string api_key_file;            ///< the key's file; keeps the key out of `ps`
   bool insecure = false;               ///< no certificate verification
+  std::string batch_size;              ///< a number, "auto", or empty: config's default
   client_flag_names names;             ///< as add_client_options() declared them
 };
+
+/// The largest batch `--batch-size auto` tries: far past what GPU servers batch well.
+inline constexpr std::size_t adaptive_batch_ceiling = 4096;
 
 /// A key given three ways: the contents of `key_file` when one was given, else `key` (from a flag
 /// that `ps` shows), else the environment variable `env`. One trailing line end is trimmed from a

@@ -3,6 +3,7 @@
 
 #include <promptpack/protocol/json_text.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <string_view>
 
@@ -17,12 +18,13 @@ std::string fixed(double value, int decimals) {
 
 // 1234567 -> "1,234,567": large rates are read at a glance.
 std::string grouped(double value) {
-  std::string digits = fixed(value, 0);
-  for (int i = static_cast<int>(digits.size()) - 3;
-       i > 0 && digits[static_cast<std::size_t>(i - 1)] != '-'; i -= 3) {
-    digits.insert(static_cast<std::size_t>(i), ",");
+  const std::string digits = fixed(std::abs(value), 0);
+  std::string text = value < 0 ? "-" : "";
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) text += ',';
+    text += digits[i];
   }
-  return digits;
+  return text;
 }
 
 std::string failure_breakdown(const bench_result& r) {
@@ -106,6 +108,9 @@ std::string result_json(const bench_result& r) {
   out += "],";
   append_bool(out, "unstable", r.unstable);
   append_bool(out, "interrupted", r.interrupted);
+  out += "\"batch_size_tuning\":";
+  append_json_string(out, r.batch_size_tuning);
+  out += ',';
   out.back() = '}';
   return out;
 }
@@ -116,6 +121,7 @@ std::string run_json(const run_description& run) {
   out += ",\"loop\":";
   out += run.closed_loop ? "\"closed\"," : "\"open\",";
   append_field(out, "batch_size", static_cast<double>(run.batch_size));
+  append_bool(out, "adaptive_batch", run.adaptive);
   append_field(out, "connections", static_cast<double>(run.connections));
   append_field(out, "warmup_s", run.warmup_s);
   append_field(out, "mean_prompt_bytes", run.prompt_bytes);
@@ -127,9 +133,9 @@ std::string run_json(const run_description& run) {
 
 void print_table(std::ostream& out, const run_description& run, const bench_result& r) {
   out << "promptpack bench: " << run.endpoint << ", " << (run.closed_loop ? "closed" : "open")
-      << " loop, batch " << run.batch_size << ", " << run.connections << " connections, after a "
-      << fixed(run.warmup_s, 1) << " s warm-up" << (r.interrupted ? " (interrupted by Ctrl-C)" : "")
-      << "\n";
+      << " loop, batch " << (run.adaptive ? std::string("auto") : std::to_string(run.batch_size))
+      << ", " << run.connections << " connections, after a " << fixed(run.warmup_s, 1)
+      << " s warm-up" << (r.interrupted ? " (interrupted by Ctrl-C)" : "") << "\n";
   out << "  prompts       " << r.prompts_ok << " ok, " << r.prompts_failed << " failed"
       << failure_breakdown(r) << " in " << fixed(r.elapsed_s, 3) << " s\n";
   out << "  requests      " << r.requests << " (" << fixed(r.mean_prompts_per_request, 1)
@@ -148,6 +154,7 @@ void print_table(std::ostream& out, const run_description& run, const bench_resu
   out << "  client CPU    " << fixed(r.client_cpu_s, 3)
       << " s = " << fixed(r.client_us_per_prompt, 3) << " us per prompt; " << limit_verdict(r)
       << "\n";
+  if (!r.batch_size_tuning.empty()) out << "  batch size    auto: " << r.batch_size_tuning << "\n";
   if (!r.window_prompts_per_s.empty()) {
     out << "  windows       " << r.window_prompts_per_s.size() << " x "
         << fixed(r.elapsed_s / static_cast<double>(r.window_prompts_per_s.size()), 3)

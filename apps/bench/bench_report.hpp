@@ -14,6 +14,7 @@ struct run_description {
   std::string endpoint;  ///< the api_base, or "embedded reference endpoint"
   bool closed_loop = true;
   std::size_t batch_size = 0;
+  bool adaptive = false;  ///< --batch-size auto
   std::size_t connections = 0;
   double warmup_s = 0;
   double prompt_bytes = 0;  ///< mean prompt length

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace promptpack::bench {
@@ -43,8 +44,9 @@ struct bench_result {
 
   // Stability: the measured span in equal windows.
   std::vector<double> window_prompts_per_s;
-  bool unstable = false;     ///< windows differ by more than 10% of their median
-  bool interrupted = false;  ///< ended early by Ctrl-C
+  bool unstable = false;          ///< windows differ by more than 10% of their median
+  bool interrupted = false;       ///< ended early by Ctrl-C
+  std::string batch_size_tuning;  ///< `--batch-size auto`: the size it ended at, and why
 };
 
 }  // namespace promptpack::bench

@@ -45,7 +45,10 @@ std::string milliseconds_text(std::chrono::steady_clock::duration latency) {
 // A share as a signed whole percentage: "+2%", "-21%".
 std::string percent_text(double share) {
   const long percent = std::lround(share * 100);
-  return (percent >= 0 ? "+" : "") + std::to_string(percent) + "%";
+  std::string text = percent >= 0 ? "+" : "";
+  text += std::to_string(percent);
+  text += '%';
+  return text;
 }
 
 }  // namespace
@@ -57,8 +60,10 @@ batch_size_tuner::batch_size_tuner(tuner_config config, clock::time_point now)
 
 void batch_size_tuner::on_exchange(clock::time_point now, std::size_t prompts,
                                    clock::duration latency) {
-  // A batch sent before the size last changed measures the old size.
-  if (now - latency < size_since_) return;
+  // A batch sent before the size last changed measures the old size; a partial one (the rest of
+  // a submission dealt out in batches of this size, or a short queue) measures less than it,
+  // and would favour sizes that happen to divide the submissions evenly.
+  if (now - latency < size_since_ || prompts < size_) return;
   window_prompts_ += prompts;
   window_busy_ += latency;
   window_latencies_.push_back(latency);

@@ -55,7 +55,8 @@ class batch_size_tuner {
   batch_size_tuner(tuner_config config, clock::time_point now);
 
   /// An exchange of this endpoint ended at `now` with an answer: `prompts` answered, after
-  /// `latency`. Failed exchanges are not reported: they measure the failure, not the size.
+  /// `latency`. Failed exchanges are not reported: they measure the failure, not the size. Only
+  /// full batches of the current size count.
   void on_exchange(clock::time_point now, std::size_t prompts, clock::duration latency);
   /// The endpoint answered 413 to a batch of `refused_size` prompts: from now on every size
   /// stays below it.

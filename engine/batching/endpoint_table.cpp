@@ -39,12 +39,6 @@ void endpoint_table::measured(std::size_t endpoint, std::size_t prompts, clock::
   if (auto& tuner = endpoints_[endpoint].tuner) tuner->on_exchange(now, prompts, elapsed);
 }
 
-std::size_t endpoint_table::largest_batch_limit() const {
-  std::size_t largest = 1;
-  for (std::size_t i = 0; i < endpoints_.size(); ++i) largest = std::max(largest, batch_limit(i));
-  return largest;
-}
-
 std::string endpoint_table::tuning_summary() const {
   std::string text;
   for (std::size_t i = 0; i < endpoints_.size(); ++i) {

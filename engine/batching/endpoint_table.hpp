@@ -88,8 +88,6 @@ class endpoint_table {
     const auto& e = endpoints_[endpoint];
     return e.tuner ? e.tuner->size() : e.batch_limit;
   }
-  /// The largest batch any endpoint takes now: where a filling batch closes.
-  std::size_t largest_batch_limit() const;
   /// Each tuned endpoint's batch size and why ("" when not adaptive), for progress and summary.
   std::string tuning_summary() const;
 

@@ -52,10 +52,6 @@ void scheduler::enqueue(const group_ptr& group, std::span<const work_item> items
                         clock::time_point now) {
   std::unique_lock lock(mutex_);
   batch_ptr& open = open_[group.get()];
-  // Adaptive sizes close batches where the endpoints' tuners say; fixed ones at the configured
-  // size (a 413-lowered endpoint splits larger batches when it takes them).
-  const std::size_t close_at =
-      config_.endpoints.adaptive ? endpoints_.largest_batch_limit() : config_.max_batch_prompts;
   for (const auto& item : items) {
     const std::size_t cost = item.prompt.size() + per_prompt_overhead_bytes;
     if (open && !open->items.empty() && open->bytes + cost > config_.max_batch_bytes) {
@@ -71,7 +67,10 @@ void scheduler::enqueue(const group_ptr& group, std::span<const work_item> items
     }
     open->items.push_back(item);
     open->bytes += cost;
-    if (open->items.size() >= close_at) ready_.push_back(std::move(open));
+    // Closed at the configured size (with --batch-size auto, the tuners' ceiling); an endpoint
+    // whose limit is lower (a 413, or its tuner's size) is dealt a part when it takes it, so a
+    // new size applies to prompts already queued.
+    if (open->items.size() >= config_.max_batch_prompts) ready_.push_back(std::move(open));
   }
   if (!open) open_.erase(group.get());
   oldest_open();  // drops the order entries of batches that just filled up
@@ -297,10 +296,14 @@ void scheduler::pump(std::unique_lock<std::mutex>& lock, deferred& todo, clock::
     }
     const auto endpoint = static_cast<std::size_t>(e);
     const std::size_t limit = endpoints_.batch_limit(endpoint);
-    if (b->items.size() > limit) {  // this endpoint answered 413 to larger ones
-      batch_ptr rest = new_batch_locked();
-      split_off(*b, limit, *rest);
-      ready_.push_front(std::move(rest));
+    if (b->items.size() > limit) {
+      // Larger than this endpoint takes (it answered 413, or its tuner chose less): its last
+      // `limit` prompts go, the rest waits at the front. Cutting from the back moves only what
+      // is sent, so a large batch dealt out in small ones costs no more than its prompts.
+      batch_ptr sent = new_batch_locked();
+      split_off(*b, b->items.size() - limit, *sent);
+      ready_.push_front(std::move(b));
+      b = std::move(sent);
     }
     endpoints_.dispatched(endpoint, b->items.size(), now);
     todo.handoffs.emplace_back(std::move(idle_[endpoint].back()), std::move(b));

@@ -181,4 +181,16 @@ process_result run_process(const std::string& program, const std::vector<std::st
   return child.finish(guard);
 }
 
+std::uint16_t announced_port(const std::string& line) {
+  const std::string prefix = "listening on http://127.0.0.1:";
+  if (!line.starts_with(prefix)) return 0;
+  const std::string digits = line.substr(prefix.size());
+  if (digits.empty() || digits.size() > 5 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    return 0;
+  }
+  const unsigned long port = std::stoul(digits);
+  return port <= 65535 ? static_cast<std::uint16_t>(port) : 0;
+}
+
 }  // namespace promptpack::test

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ class child_process {
   std::string out_;
   std::string err_;
 };
+
+/// The port of a `listening on http://127.0.0.1:PORT` line (what serve and gateway print first);
+/// 0 when the line is not one.
+std::uint16_t announced_port(const std::string& line);
 
 /// Runs `program ARGS...` to completion.
 process_result run_process(const std::string& program, const std::vector<std::string>& args,

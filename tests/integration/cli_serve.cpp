@@ -14,22 +14,10 @@
 
 namespace {
 
+using promptpack::test::announced_port;
 using promptpack::test::child_process;
 using promptpack::test::http_probe;
 using promptpack::test::run_promptpack;
-
-/// Parses the port of a `listening on http://127.0.0.1:PORT` line; 0 when it is not one.
-std::uint16_t port_of(const std::string& line) {
-  const std::string prefix = "listening on http://127.0.0.1:";
-  if (!line.starts_with(prefix)) return 0;
-  const std::string digits = line.substr(prefix.size());
-  if (digits.empty() || digits.size() > 5 ||
-      digits.find_first_not_of("0123456789") != std::string::npos) {
-    return 0;
-  }
-  const unsigned long port = std::stoul(digits);
-  return port <= 65535 ? static_cast<std::uint16_t>(port) : 0;
-}
 
 std::string three_prompt_body() {
   return R"({"model":"m","params":{"prompt":["one","two","three"],"max_tokens":4}})";
@@ -50,7 +38,7 @@ BOOST_AUTO_TEST_SUITE(cli_serve)
 BOOST_AUTO_TEST_CASE(serve_prints_its_address_answers_and_exits_0_on_sigterm) {
   child_process serve(PROMPTPACK_BINARY, {"serve", "--port", "0"});
   const std::string line = serve.read_stdout_line();
-  const std::uint16_t port = port_of(line);
+  const std::uint16_t port = announced_port(line);
   BOOST_TEST_REQUIRE(port != 0, "first stdout line: '" << line << "'");
   {
     http_probe probe(port);
@@ -67,7 +55,7 @@ BOOST_AUTO_TEST_CASE(serve_prints_its_address_answers_and_exits_0_on_sigterm) {
 BOOST_AUTO_TEST_CASE(serve_flags_reach_the_server) {
   child_process serve(PROMPTPACK_BINARY, {"serve", "--port", "0", "--generator", "echo",
                                           "--max-batch", "2", "--threads", "2"});
-  const std::uint16_t port = port_of(serve.read_stdout_line());
+  const std::uint16_t port = announced_port(serve.read_stdout_line());
   BOOST_TEST_REQUIRE(port != 0);
   http_probe probe(port);
   BOOST_TEST(probe.post("/", three_prompt_body()).status == 413);
