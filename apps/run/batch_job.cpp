@@ -187,7 +187,10 @@ void block_part::on_results(std::span<const bulk_result> results) {
     const std::size_t start = records.size();
     if (r.error && r.error->type == errc::cancelled && owner.dropping_cancelled()) {
       owner.stats().unfinished.fetch_add(1, std::memory_order_relaxed);
-      continue;  // no record: the line is run again by --resume
+      // No record: the line is run again by --resume. A reused block's slot may still hold an
+      // earlier line's record, which must not be written twice.
+      if (ordered) block->ordered_records[line_index].clear();
+      continue;
     }
     if (r.error) {
       append_error(records, block->custom_id_json(slot), slot.form, *r.error);

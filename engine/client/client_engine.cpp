@@ -84,6 +84,12 @@ std::vector<double> weights_of(const client_config& config) {
   return weights;
 }
 
+// A caller cancelled its async_complete before the prompt was sent: it costs the endpoint nothing.
+const prompt_error abandoned_error{
+    .type = errc::cancelled,
+    .message = "the caller cancelled the operation before its prompt was sent",
+    .http_status = 0,
+    .attempts = 0};
 const prompt_error invalid_utf8_error{
     .type = errc::invalid_input,
     .message = "prompt is not valid UTF-8; fix the input's encoding",
@@ -284,20 +290,19 @@ void client_engine::submit_owned_async(std::string_view prompt, const group_hand
     return;
   }
   scheduler_->acquire_async(1, [this, item, group = unwrap(group)](bool admitted) {
-    if (admitted) {
-      scheduler_->enqueue(group, {&item, 1}, clock::now());
-    } else {
+    if (!admitted) {
       complete_with({&item, 1}, shut_down_error);
+    } else if (item.owner->abandoned.load(std::memory_order_relaxed)) {
+      // Cancelled while it waited for room: it never takes a place in a batch.
+      complete_with({&item, 1}, abandoned_error);
+      scheduler_->release(1, clock::now());
+    } else {
+      scheduler_->enqueue(group, {&item, 1}, clock::now());
     }
   });
 }
 
 bool client_engine::drop_abandoned(batch& b) {
-  static const prompt_error abandoned_error{
-      .type = errc::cancelled,
-      .message = "the caller cancelled the operation before its batch was sent",
-      .http_status = 0,
-      .attempts = 0};
   const auto wanted = std::stable_partition(
       b.items.begin(), b.items.end(),
       [](const work_item& item) { return !item.owner->abandoned.load(std::memory_order_relaxed); });
