@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 namespace promptpack::cli {
 namespace {
@@ -78,6 +79,10 @@ bench::bench_result measure(client_config config, bench::load_settings load,
       std::max<std::size_t>(2, 2 * config.connections_per_endpoint * config.endpoints.size());
   config.max_pending = load.rate > 0 ? std::max<std::size_t>(config.max_pending, 1u << 22)
                                      : load.blocks_in_flight * load.block_prompts;
+  // The closed loop's driver sleeps once it has submitted (I/O threads refill the blocks); the
+  // open loop's keeps the schedule, a thread of its own.
+  load.busy_threads += (config.threads ? config.threads : std::thread::hardware_concurrency()) +
+                       (load.rate > 0 ? 1 : 0);
   promptpack::client client(std::move(config));
   auto result = bench::run_load(client, prompts, load, [] { return stop_signal::requested(); });
   result.batch_size_tuning = client.stats().batch_size_tuning;
@@ -102,6 +107,7 @@ void run_bench(bench_flags& flags, int& exit_status) {
     flags.server.threads = std::max(1u, flags.server.threads);
     embedded = start_embedded_endpoint("bench", flags.server);
     flags.load.cpu_includes_endpoint = true;
+    flags.load.busy_threads = flags.server.threads;
   }
   finish_client_options(flags.client, "bench", embedded.api_base);
   const bench::prompt_source prompts = flags.prompts_file.empty()

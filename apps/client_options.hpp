@@ -22,7 +22,14 @@ struct client_flag_names {
 
 /// What the shared flags fill in, before the parts that need the rest of the command line.
 struct client_options {
-  client_config config;
+  /// One I/O thread unless --threads says otherwise: it carries millions of prompts a second,
+  /// and a second one costs wake-ups between them (the gateway, which parses HTTP for its
+  /// callers, sets 0: one per core).
+  client_config config = [] {
+    client_config c;
+    c.threads = 1;
+    return c;
+  }();
   std::vector<std::string> api_bases;  ///< URL or URL#weight=W; empty: the embedded endpoint
   std::vector<std::string> headers;    ///< 'Name: value'
   std::string api_key_file;            ///< the key's file; keeps the key out of `ps`

@@ -152,6 +152,7 @@ void add_gateway_command(CLI::App& root, int& exit_status) {
   c.max_batch_prompts = 256;
   // Long enough for a burst of callers to share a request, short beside any model's latency.
   c.max_delay_us = 1000;
+  c.threads = 0;  // one per core: the same threads parse the callers' HTTP
   auto& s = flags->server;
   auto* cmd = root.add_subcommand(
       "gateway",

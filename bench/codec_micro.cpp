@@ -56,7 +56,7 @@ void encode_request(benchmark::State& state) {
   for (auto _ : state) {
     writer.begin(body);
     for (std::size_t i = 0; i < views.size(); ++i) {
-      promptpack::request_writer::add_prompt(body, views[i], i == 0);
+      benchmark::DoNotOptimize(promptpack::request_writer::add_prompt(body, views[i], i == 0));
     }
     writer.end(body);
     benchmark::DoNotOptimize(body.data());

@@ -40,7 +40,8 @@ std::string failure_breakdown(const bench_result& r) {
 
 std::string limit_verdict(const bench_result& r) {
   const double share = r.elapsed_s > 0 ? r.client_cpu_s / (r.elapsed_s * r.cores) : 0;
-  std::string text = fixed(100 * share, 0) + "% of " + std::to_string(r.cores) + " cores";
+  std::string text = fixed(100 * share, 0) + "% of " + std::to_string(r.cores) +
+                     (r.cores == 1 ? " core" : " cores") + " it could keep busy";
   if (r.cpu_includes_endpoint) {
     return text + ", the embedded endpoint included: give --api-base to measure the client alone";
   }

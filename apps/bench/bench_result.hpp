@@ -38,7 +38,7 @@ struct bench_result {
   // The client's own cost.
   double client_cpu_s = 0;             ///< user + system of this process while measuring
   double client_us_per_prompt = 0;     ///< client_cpu_s per completed prompt
-  unsigned cores = 0;                  ///< processors this process may use
+  unsigned cores = 0;                  ///< processors this process could keep busy
   bool client_limited = false;         ///< the process used >= 85% of its cores: it was the limit
   bool cpu_includes_endpoint = false;  ///< the embedded endpoint ran in this process
 

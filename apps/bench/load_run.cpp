@@ -1,9 +1,11 @@
-// The benchmark's driver thread, its reusable submission blocks, and the measurement around them.
+// The benchmark's driver, its reusable submission blocks, and the measurement around them.
 #include "bench/load_run.hpp"
 
 #include "bench/arrival_schedule.hpp"
 #include "bench/latency_distribution.hpp"
 #include "bench/measurement_windows.hpp"
+
+#include <boost/asio/defer.hpp>
 
 #include <sched.h>
 #include <sys/resource.h>
@@ -79,6 +81,23 @@ class block_pool {
     free_.pop_back();
     return b;
   }
+  /// Closed loop: a finished block that `refill` fills again is resubmitted at once, on the I/O
+  /// thread that finished it, so the load never waits for the driver thread to wake up (which
+  /// cost a futex wake-up and two context switches per block).
+  void refill_with(std::function<bool(block&)> refill, std::function<void(block&)> submit,
+                   client::executor_type executor) {
+    refill_ = std::move(refill);
+    submit_ = std::move(submit);
+    executor_ = std::move(executor);
+  }
+  void finished(block* b) {
+    if (refill_ && refill_(*b)) {
+      // Deferred rather than called: the engine releases the block's room after on_complete.
+      boost::asio::defer(executor_, [this, b] { submit_(*b); });
+      return;
+    }
+    give_back(b);
+  }
   void give_back(block* b) {
     {
       std::lock_guard lock(mutex_);
@@ -86,10 +105,12 @@ class block_pool {
     }
     freed_.notify_all();
   }
-  void wait_all_free() {
+  /// True once every block is back, false when `wait` passed first.
+  bool wait_all_free(std::chrono::milliseconds wait) {
     std::unique_lock lock(mutex_);
-    freed_.wait(lock, [&] { return free_.size() == all_.size(); });
+    return freed_.wait_for(lock, wait, [&] { return free_.size() == all_.size(); });
   }
+  std::size_t size() const { return all_.size(); }
 
   void count(std::span<const bulk_result> results) {
     std::uint64_t failed = 0;
@@ -121,6 +142,9 @@ class block_pool {
   std::condition_variable freed_;
   std::vector<std::unique_ptr<block>> all_;
   std::vector<block*> free_;
+  std::function<bool(block&)> refill_;
+  std::function<void(block&)> submit_;
+  client::executor_type executor_;
   std::atomic<std::uint64_t> done_{0};  // measured prompts completed
   std::atomic<std::uint64_t> failed_{0};
   std::atomic<clock_type::rep> last_done_{0};
@@ -142,7 +166,7 @@ void block::on_results(std::span<const bulk_result> results) {
 void block::on_complete() {
   prompts.clear();
   arrivals.clear();
-  pool_.give_back(this);
+  pool_.finished(this);
 }
 
 // Samples the completed count every 10 ms while the load runs, for the stability windows.
@@ -182,14 +206,41 @@ class count_sampler {
   std::thread thread_;
 };
 
-// What the driver loop tracks, and when the measured phase starts and ends.
-struct phase {
+// What the driver tracks: the next prompt and arrival, and when the measured phase starts and
+// ends. The closed loop's I/O threads fill blocks too, so it is shared under one lock, taken
+// once per block.
+struct load_state {
+  load_state(client& c, const prompt_source& p, const load_settings& s, block_pool& blocks,
+             count_sampler& counts, clock_type::time_point start)
+      : driven(c),
+        prompts(p),
+        settings(s),
+        pool(blocks),
+        sampler(counts),
+        group(c.group()),
+        warmup_end(start + std::chrono::duration_cast<clock_type::duration>(
+                               std::chrono::duration<double>(s.warmup_s))),
+        next_arrival(start) {}
+
+  client& driven;
+  const prompt_source& prompts;
   const load_settings& settings;
-  clock_type::time_point warmup_end;
+  block_pool& pool;
+  count_sampler& sampler;
+  const group_handle group;
+  const clock_type::time_point warmup_end;
+
+  std::mutex mutex;
+  bool stopping = false;        // Ctrl-C: fill no more blocks
   clock_type::time_point t0{};  // the first measured submission
   bool measuring = false;
   std::uint64_t measured_submitted = 0;
   clock_type::time_point last_submission{};
+  double cpu_at_t0 = 0;
+  client_stats stats_at_t0;
+  std::uint64_t next_prompt = 0;
+  clock_type::time_point next_arrival;  // open loop
+  double max_lag_s = 0;                 // open loop
 
   bool measured_all() const {
     return settings.prompts ? measured_submitted >= settings.prompts
@@ -201,7 +252,112 @@ struct phase {
     return static_cast<std::size_t>(
         std::min<std::uint64_t>(capacity, settings.prompts - measured_submitted));
   }
+  // The measured phase starts with the first submission due at or after the warm-up's end.
+  void start_measuring_at(clock_type::time_point due) {
+    if (measuring || due < warmup_end) return;
+    measuring = true;
+    t0 = due;
+    cpu_at_t0 = process_cpu_s();
+    stats_at_t0 = driven.stats();
+    sampler.start_measuring(t0);
+  }
+  void submitted(block& b, clock_type::time_point now) {
+    if (b.measured) {
+      measured_submitted += b.prompts.size();
+      last_submission = now;
+    }
+    b.submitted = now;
+  }
+
+  // Closed loop: fills `b` with the next prompts, or says the load is over.
+  bool fill_closed(block& b) {
+    std::lock_guard lock(mutex);
+    if (stopping || measured_all()) return false;
+    const auto now = clock_type::now();
+    start_measuring_at(now);
+    b.measured = measuring;
+    const std::size_t n = room(settings.block_prompts);
+    for (std::size_t i = 0; i < n; ++i) b.prompts.push_back(prompts.at(next_prompt++));
+    submitted(b, now);
+    return true;
+  }
+
+  // Open loop: every prompt already due, up to the block's room, and never across the warm-up's
+  // end. False when none is.
+  bool fill_open(block& b, arrival_schedule& schedule) {
+    std::lock_guard lock(mutex);
+    const auto now = clock_type::now();
+    start_measuring_at(next_arrival);
+    b.measured = measuring;
+    const std::size_t n = room(settings.block_prompts);
+    while (b.prompts.size() < n && next_arrival <= now &&
+           (next_arrival >= warmup_end) == b.measured) {
+      b.prompts.push_back(prompts.at(next_prompt++));
+      b.arrivals.push_back(next_arrival);
+      next_arrival += std::chrono::duration_cast<clock_type::duration>(
+          std::chrono::duration<double>(schedule.next_gap_s()));
+    }
+    if (b.prompts.empty()) return false;
+    if (b.measured) max_lag_s = std::max(max_lag_s, seconds_between(b.arrivals.front(), now));
+    submitted(b, now);
+    return true;
+  }
+
+  void submit(block& b) { driven.submit_bulk(b.prompts, group, b); }
 };
+
+// As fast as the endpoint answers: every block is submitted once by this thread, then refilled
+// by the I/O thread that completes it. This thread only watches for Ctrl-C and the end.
+bool drive_closed_loop(load_state& state, const std::function<bool()>& stop_requested) {
+  state.pool.refill_with([&state](block& b) { return state.fill_closed(b); },
+                         [&state](block& b) { state.submit(b); }, state.driven.get_executor());
+  for (std::size_t i = 0; i < state.pool.size(); ++i) {
+    block* b = state.pool.take(0ms);
+    if (!b) break;
+    if (!state.fill_closed(*b)) {
+      state.pool.give_back(b);
+      break;
+    }
+    state.submit(*b);
+  }
+  bool interrupted = false;
+  while (!state.pool.wait_all_free(50ms)) {
+    if (interrupted || !stop_requested()) continue;
+    std::lock_guard lock(state.mutex);
+    interrupted = !state.measured_all();
+    state.stopping = true;
+  }
+  return interrupted;
+}
+
+// On an arrival schedule: this thread sleeps to each arrival and submits what is due, so a slow
+// endpoint shows as latency, never as a stalled schedule.
+bool drive_open_loop(load_state& state, const std::function<bool()>& stop_requested) {
+  arrival_schedule schedule(state.settings.rate, state.settings.burstiness);
+  for (;;) {
+    {
+      std::lock_guard lock(state.mutex);
+      if (state.measured_all()) break;
+    }
+    if (stop_requested()) return true;
+    const auto now = clock_type::now();
+    const auto next_arrival = state.next_arrival;  // only this thread changes it
+    if (next_arrival > now) {
+      // Sleep to the next arrival rather than spin: the client's CPU is part of what is measured.
+      // A sleep overshoots by ~60 us; the lateness counts in the prompts' latency, as it should.
+      std::this_thread::sleep_for(std::min<clock_type::duration>(next_arrival - now, 1ms));
+      continue;
+    }
+    block* b = state.pool.take(50ms);
+    if (!b) continue;
+    if (!state.fill_open(*b, schedule)) {  // nothing due after all (the warm-up boundary)
+      b->on_complete();
+      continue;
+    }
+    state.submit(*b);
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -212,92 +368,35 @@ bench_result run_load(client& client, const prompt_source& prompts, const load_s
   const std::size_t blocks = open_loop ? 256 : settings.blocks_in_flight;
   block_pool pool(blocks, settings.block_prompts);
   count_sampler sampler(pool);
-  const group_handle group = client.group();
-  std::optional<arrival_schedule> schedule;
-  if (open_loop) schedule.emplace(settings.rate, settings.burstiness);
+  load_state state(client, prompts, settings, pool, sampler, clock_type::now());
 
   bench_result result;
-  result.cores = usable_cores();
+  result.cores =
+      settings.busy_threads ? std::min(usable_cores(), settings.busy_threads) : usable_cores();
   result.cpu_includes_endpoint = settings.cpu_includes_endpoint;
   result.rate_requested = settings.rate;
-  const auto start = clock_type::now();
-  phase p{settings, start + std::chrono::duration_cast<clock_type::duration>(
-                                std::chrono::duration<double>(settings.warmup_s))};
-  double cpu_at_t0 = 0;
-  client_stats stats_at_t0;
-  std::uint64_t next_prompt = 0;
-  auto next_arrival = start;
-  double max_lag_s = 0;
-
-  while (!p.measured_all()) {
-    if (stop_requested()) {
-      result.interrupted = true;
-      break;
-    }
-    auto now = clock_type::now();
-    if (open_loop && next_arrival > now) {
-      // Sleep to the next arrival rather than spin: the client's CPU is part of what is measured.
-      // A sleep overshoots by ~60 us; the lateness counts in the prompts' latency, as it should.
-      std::this_thread::sleep_for(std::min<clock_type::duration>(next_arrival - now, 1ms));
-      continue;
-    }
-    block* b = pool.take(50ms);
-    if (!b) continue;
-    now = clock_type::now();
-    const auto due = open_loop ? next_arrival : now;
-    if (!p.measuring && due >= p.warmup_end) {
-      p.measuring = true;
-      p.t0 = due;
-      cpu_at_t0 = process_cpu_s();
-      stats_at_t0 = client.stats();
-      sampler.start_measuring(p.t0);
-    }
-    b->measured = p.measuring;
-    const std::size_t room = p.room(settings.block_prompts);
-    if (open_loop) {
-      // Every prompt already due, up to the block's room, and never across the warm-up's end.
-      while (b->prompts.size() < room && next_arrival <= now &&
-             (next_arrival >= p.warmup_end) == b->measured) {
-        b->prompts.push_back(prompts.at(next_prompt++));
-        b->arrivals.push_back(next_arrival);
-        next_arrival += std::chrono::duration_cast<clock_type::duration>(
-            std::chrono::duration<double>(schedule->next_gap_s()));
-      }
-      if (b->measured && !b->arrivals.empty()) {
-        max_lag_s = std::max(max_lag_s, seconds_between(b->arrivals.front(), now));
-      }
-    } else {
-      for (std::size_t i = 0; i < room; ++i) b->prompts.push_back(prompts.at(next_prompt++));
-    }
-    if (b->prompts.empty()) {  // nothing due after all (the warm-up boundary): hand it back
-      b->on_complete();
-      continue;
-    }
-    if (b->measured) {
-      p.measured_submitted += b->prompts.size();
-      p.last_submission = now;
-    }
-    b->submitted = now;
-    client.submit_bulk(b->prompts, group, *b);
+  result.interrupted =
+      open_loop ? drive_open_loop(state, stop_requested) : drive_closed_loop(state, stop_requested);
+  while (!pool.wait_all_free(50ms)) {
   }
-  pool.wait_all_free();
   const double cpu_at_end = process_cpu_s();
   const client_stats stats_at_end = client.stats();
   const std::vector<count_sample> samples = sampler.stop();
-  if (!p.measuring) return result;  // stopped during the warm-up: nothing measured
+  if (!state.measuring) return result;  // stopped during the warm-up: nothing measured
 
   result.prompts_failed = pool.failed();
   result.prompts_ok = pool.done() - result.prompts_failed;
   for (std::size_t t = 0; t < result.failed_by_type.size(); ++t) {
     result.failed_by_type[t] = pool.failed_by_type[t].load();
   }
-  result.elapsed_s = std::max(1e-9, seconds_between(p.t0, std::max(pool.last_done(), p.t0)));
+  result.elapsed_s =
+      std::max(1e-9, seconds_between(state.t0, std::max(pool.last_done(), state.t0)));
   result.prompts_per_s = static_cast<double>(pool.done()) / result.elapsed_s;
-  result.requests = stats_at_end.requests_sent - stats_at_t0.requests_sent;
+  result.requests = stats_at_end.requests_sent - state.stats_at_t0.requests_sent;
   result.requests_per_s = static_cast<double>(result.requests) / result.elapsed_s;
   if (result.requests > 0) {
     result.mean_prompts_per_request =
-        static_cast<double>(stats_at_end.prompts_sent - stats_at_t0.prompts_sent) /
+        static_cast<double>(stats_at_end.prompts_sent - state.stats_at_t0.prompts_sent) /
         static_cast<double>(result.requests);
   }
   const auto& l = pool.latencies;
@@ -305,12 +404,14 @@ bench_result run_load(client& client, const prompt_source& prompts, const load_s
                     l.quantile_ns(0.99) / 1e6, l.quantile_ns(0.999) / 1e6,
                     l.max_ns() / 1e6,          l.mean_ns() / 1e6};
   if (open_loop) {
-    const double submit_span = seconds_between(p.t0, std::max(p.last_submission, next_arrival));
-    result.rate_achieved = static_cast<double>(p.measured_submitted) / std::max(1e-9, submit_span);
-    result.max_lag_ms = max_lag_s * 1e3;
+    const double submit_span =
+        seconds_between(state.t0, std::max(state.last_submission, state.next_arrival));
+    result.rate_achieved =
+        static_cast<double>(state.measured_submitted) / std::max(1e-9, submit_span);
+    result.max_lag_ms = state.max_lag_s * 1e3;
     result.fell_behind = result.rate_achieved < 0.99 * settings.rate;
   }
-  result.client_cpu_s = cpu_at_end - cpu_at_t0;
+  result.client_cpu_s = cpu_at_end - state.cpu_at_t0;
   if (pool.done() > 0) {
     result.client_us_per_prompt = result.client_cpu_s * 1e6 / static_cast<double>(pool.done());
   }

@@ -21,6 +21,9 @@ struct load_settings {
   std::size_t blocks_in_flight = 16;  ///< closed loop: submissions outstanding at once
   int windows = 5;                    ///< equal windows for the stability check
   bool cpu_includes_endpoint = false;
+  /// Threads the load can keep busy (the client's I/O threads, the open loop's driver, an
+  /// embedded endpoint's): the client is the limit when it keeps them all busy. 0: every core.
+  unsigned busy_threads = 0;
 };
 
 /// Runs the load and measures it. `stop_requested` is polled: when it turns true (Ctrl-C), no

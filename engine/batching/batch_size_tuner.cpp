@@ -63,6 +63,7 @@ void batch_size_tuner::on_exchange(clock::time_point now, std::size_t prompts,
   // A batch sent before the size last changed measures the old size; a partial one (the rest of
   // a submission dealt out in batches of this size, or a short queue) measures less than it,
   // and would favour sizes that happen to divide the submissions evenly.
+  refusals_.answered(prompts);
   if (now - latency < size_since_ || prompts < size_) return;
   window_prompts_ += prompts;
   window_busy_ += latency;
@@ -83,9 +84,7 @@ void batch_size_tuner::on_exchange(clock::time_point now, std::size_t prompts,
 }
 
 void batch_size_tuner::on_too_large(clock::time_point now, std::size_t refused_size) {
-  // One prompt refused is about that prompt's own length, not about batching.
-  if (refused_size <= 1) return;
-  if (refused_at_ == 0 || refused_size < refused_at_) refused_at_ = refused_size;
+  if (!refusals_.refused(refused_size)) return;  // about one prompt's length, not the count
   if (size_ < refused_size) return;  // a batch of an earlier, larger size: the current one fits
   if (mode_ != search_mode::settled && best_.size != 0 && best_.size < refused_size) {
     give_up_above(now, {.size = refused_size, .cause = limit_cause::too_large});
@@ -96,6 +95,18 @@ void batch_size_tuner::on_too_large(clock::time_point now, std::size_t refused_s
   const std::size_t half = refused_size / 2;
   restart(now, config_.min_size < refused_size ? std::max(half, config_.min_size) : half,
           "the endpoint answered 413 at " + std::to_string(refused_size));
+}
+
+void batch_size_tuner::on_timeout(clock::time_point now, std::size_t prompts,
+                                  clock::duration latency) {
+  if (now - latency < size_since_ || prompts < size_) return;  // a batch of an older size
+  if (size_ <= 1) return;  // nothing smaller to try: the endpoint is down, not overloaded
+  // Below min_size if need be: an endpoint this slow is better served by small batches than by
+  // none. A later check may try past the breach once the endpoint answers again.
+  latency_breach_ = {.size = size_, .cause = limit_cause::timed_out, .p99 = latency};
+  restart(now, size_ / 2,
+          "a batch of " + std::to_string(size_) + " got no answer within " +
+              milliseconds_text(latency));
 }
 
 batch_size_tuner::window_summary batch_size_tuner::summarise() {
@@ -253,7 +264,8 @@ void batch_size_tuner::check_above(clock::time_point now, const window_summary& 
 }
 
 std::size_t batch_size_tuner::highest_accepted() const {
-  return refused_at_ != 0 ? std::min(config_.max_size, refused_at_ - 1) : config_.max_size;
+  const std::size_t refused = refused_at();
+  return refused != 0 ? std::min(config_.max_size, refused - 1) : config_.max_size;
 }
 
 std::size_t batch_size_tuner::highest_allowed() const {
@@ -272,8 +284,8 @@ std::size_t batch_size_tuner::tolerance(std::size_t around) const {
 
 batch_size_tuner::upper_bound batch_size_tuner::ceiling_bound() const {
   const std::size_t top = highest_allowed();
-  if (refused_at_ != 0 && top == refused_at_ - 1) {
-    return {.size = refused_at_, .cause = limit_cause::too_large};
+  if (const std::size_t refused = refused_at(); refused != 0 && top == refused - 1) {
+    return {.size = refused, .cause = limit_cause::too_large};
   }
   if (latency_breach_.size != 0 && top == latency_breach_.size - 1) return latency_breach_;
   return {.size = top + 1, .cause = limit_cause::largest_allowed};
@@ -291,6 +303,9 @@ std::string batch_size_tuner::settled_reason() const {
     case limit_cause::too_slow:
       return "capped at " + at + ": p99 " + milliseconds_text(bound_.p99) + " at " + bound +
              " is over --max-latency-ms " + std::to_string(config_.max_latency.count());
+    case limit_cause::timed_out:
+      return "capped at " + at + ": a batch of " + bound + " got no answer within " +
+             milliseconds_text(bound_.p99);
     case limit_cause::largest_allowed:
       break;
   }

@@ -1,6 +1,8 @@
 // The sans-I/O core of --batch-size auto: one endpoint's batch size, chosen from what it measures.
 #pragma once
 
+#include "batching/size_refusals.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -59,8 +61,12 @@ class batch_size_tuner {
   /// full batches of the current size count.
   void on_exchange(clock::time_point now, std::size_t prompts, clock::duration latency);
   /// The endpoint answered 413 to a batch of `refused_size` prompts: from now on every size
-  /// stays below it.
+  /// stays below it, unless a batch as large is answered (then the 413 was about one prompt).
   void on_too_large(clock::time_point now, std::size_t refused_size);
+  /// A batch of `prompts` gave no answer within the request timeout, after `latency`. A batch of
+  /// the current size halves it at once and caps the search below it: waiting for a window of
+  /// timeouts would take minutes, and a size that never answers has no rate to judge.
+  void on_timeout(clock::time_point now, std::size_t prompts, clock::duration latency);
 
   /// The batch size to use now.
   std::size_t size() const noexcept { return size_; }
@@ -74,12 +80,18 @@ class batch_size_tuner {
   enum class search_mode : std::uint8_t { growing, refining, settled };
 
   // Why no size from `size` up is worth using (or allowed).
-  enum class limit_cause : std::uint8_t { no_gain, too_large, too_slow, largest_allowed };
+  enum class limit_cause : std::uint8_t {
+    no_gain,
+    too_large,
+    too_slow,
+    timed_out,
+    largest_allowed
+  };
   struct upper_bound {
     std::size_t size = 0;
     limit_cause cause = limit_cause::no_gain;
     double gain = 0;        ///< no_gain: the rate there against the best, as a share
-    clock::duration p99{};  ///< too_slow: the p99 latency there
+    clock::duration p99{};  ///< too_slow: the p99 latency there; timed_out: the time waited
   };
 
   struct measured_size {
@@ -106,6 +118,7 @@ class batch_size_tuner {
   void watch(clock::time_point now, const window_summary& window);
   void check_above(clock::time_point now, const window_summary& window);
 
+  std::size_t refused_at() const { return refusals_.smallest(); }  // 0: none
   std::size_t highest_accepted() const;
   std::size_t highest_allowed() const;
   std::size_t lowest_allowed() const;
@@ -129,8 +142,8 @@ class batch_size_tuner {
 
   // Limits that outlive a search. A 413 is the endpoint's rule and stays; a latency breach
   // depends on its load, so a later check may try past it.
-  std::size_t refused_at_ = 0;  // the smallest size answered 413; 0: none
-  upper_bound latency_breach_;  // the smallest size whose p99 went over max_latency; size 0: none
+  size_refusals refusals_;
+  upper_bound latency_breach_;  // the smallest size over max_latency or timed out; size 0: none
 
   double settled_rate_ = 0;
   int slow_windows_ = 0;

@@ -6,7 +6,8 @@
 namespace promptpack::detail {
 
 endpoint_table::endpoint_table(const std::vector<double>& weights, const endpoint_limits& limits)
-    : refusals_before_stop_(std::max(1, limits.refusals_before_stop)) {
+    : max_batch_prompts_(limits.max_batch_prompts),
+      refusals_before_stop_(std::max(1, limits.refusals_before_stop)) {
   const auto start = clock::now();
   for (std::size_t i = 0; i < weights.size(); ++i) {
     endpoints_.push_back(endpoint_state{.weight = weights[i] > 0 ? weights[i] : 1.0,
@@ -29,14 +30,28 @@ void endpoint_table::too_large(std::size_t endpoint, std::size_t refused_size,
   auto& e = endpoints_[endpoint];
   if (e.tuner) {
     e.tuner->on_too_large(now, refused_size);
-  } else {
+  } else if (e.refusals.refused(refused_size)) {
     e.batch_limit = std::max<std::size_t>(1, std::min(e.batch_limit, refused_size / 2));
   }
 }
 
+void endpoint_table::timed_out(std::size_t endpoint, std::size_t prompts, clock::duration elapsed,
+                               clock::time_point now) {
+  if (auto& tuner = endpoints_[endpoint].tuner) tuner->on_timeout(now, prompts, elapsed);
+}
+
 void endpoint_table::measured(std::size_t endpoint, std::size_t prompts, clock::duration elapsed,
                               clock::time_point now) {
-  if (auto& tuner = endpoints_[endpoint].tuner) tuner->on_exchange(now, prompts, elapsed);
+  auto& e = endpoints_[endpoint];
+  if (e.tuner) {
+    e.tuner->on_exchange(now, prompts, elapsed);
+    return;
+  }
+  // A 413 that an answer of this size shows was about one prompt no longer limits the size.
+  e.refusals.answered(prompts);
+  const std::size_t refused = e.refusals.smallest();
+  e.batch_limit = refused ? std::max<std::size_t>(1, std::min(max_batch_prompts_, refused / 2))
+                          : max_batch_prompts_;
 }
 
 std::string endpoint_table::tuning_summary() const {

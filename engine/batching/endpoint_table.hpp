@@ -81,7 +81,11 @@ class endpoint_table {
   /// A 413 from `endpoint` to a batch of `refused_size`: its batches stay below that from now on
   /// (half of it, or what its tuner chooses below it).
   void too_large(std::size_t endpoint, std::size_t refused_size, clock::time_point now);
-  /// An answered exchange of `endpoint`, for its tuner.
+  /// `endpoint` gave no answer to a batch of `prompts` within the request timeout: its tuner
+  /// halves its size (a fixed size stays: the user chose it).
+  void timed_out(std::size_t endpoint, std::size_t prompts, clock::duration elapsed,
+                 clock::time_point now);
+  /// An answered exchange of `endpoint`, for its tuner and its 413 limit.
   void measured(std::size_t endpoint, std::size_t prompts, clock::duration elapsed,
                 clock::time_point now);
   std::size_t batch_limit(std::size_t endpoint) const {
@@ -117,6 +121,7 @@ class endpoint_table {
     double weight = 1;
     std::size_t in_flight = 0;
     std::size_t batch_limit = 0;
+    size_refusals refusals;  // fixed size only: the tuner keeps its own
     endpoint_health health;
     clock::time_point paused_until{};
     token_bucket requests;
@@ -132,6 +137,7 @@ class endpoint_table {
   bool any_available(clock::time_point now) const;
 
   std::vector<endpoint_state> endpoints_;
+  std::size_t max_batch_prompts_;
   int refusals_before_stop_;
   std::string last_refusal_;
   int last_refusal_status_ = 0;

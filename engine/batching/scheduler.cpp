@@ -105,6 +105,9 @@ void scheduler::exchange_done(std::size_t endpoint, const exchange_outcome& outc
       health.on_unreachable(now);
       break;
     case exchange_result::timeout:
+      endpoints_.timed_out(endpoint, outcome.prompts, outcome.elapsed, now);
+      health.on_failure(now);
+      break;
     case exchange_result::connection_lost:
     case exchange_result::endpoint_message:
       health.on_failure(now);

@@ -258,37 +258,24 @@ void client_engine::submit_bulk(std::span<const std::string_view> prompts,
 void client_engine::enqueue_chunk(std::span<const std::string_view> prompts,
                                   std::size_t first_index, const group_ptr& group,
                                   submission* owner) {
-  // Reused per thread: the bulk path allocates nothing per prompt once warm.
-  thread_local std::vector<work_item> valid;
-  valid.clear();
-  std::vector<work_item> invalid;  // rare: allocated only when a prompt is bad
+  // Reused per thread: the bulk path allocates nothing per prompt once warm. UTF-8 is checked
+  // when the batch is encoded, in the pass that escapes the prompt.
+  thread_local std::vector<work_item> items;
+  items.clear();
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    const work_item item{.prompt = prompts[i], .owner = owner, .index = first_index + i};
-    if (is_valid_utf8(prompts[i])) {
-      valid.push_back(item);
-    } else {
-      invalid.push_back(item);
-    }
+    items.push_back({.prompt = prompts[i], .owner = owner, .index = first_index + i});
   }
-  // Invalid prompts complete before the valid ones are queued, while `owner` is certainly alive
-  // (the valid ones still count in it).
-  if (!invalid.empty()) complete_with(invalid, invalid_utf8_error);
-  if (valid.empty()) return;
-  if (!scheduler_->acquire(valid.size())) {
-    complete_with(std::vector<work_item>(valid.begin(), valid.end()), shut_down_error);
+  if (!scheduler_->acquire(items.size())) {
+    complete_with(std::vector<work_item>(items.begin(), items.end()), shut_down_error);
     return;
   }
-  scheduler_->enqueue(group, valid, clock::now());
+  scheduler_->enqueue(group, items, clock::now());
 }
 
 void client_engine::submit_owned_async(std::string_view prompt, const group_handle& group,
                                        submission& owner) {
   counters_.submitted.fetch_add(1, std::memory_order_relaxed);
   const work_item item{.prompt = prompt, .owner = &owner, .index = 0};
-  if (!is_valid_utf8(prompt)) {
-    complete_with({&item, 1}, invalid_utf8_error);
-    return;
-  }
   scheduler_->acquire_async(1, [this, item, group = unwrap(group)](bool admitted) {
     if (!admitted) {
       complete_with({&item, 1}, shut_down_error);
@@ -302,16 +289,33 @@ void client_engine::submit_owned_async(std::string_view prompt, const group_hand
   });
 }
 
-bool client_engine::drop_abandoned(batch& b) {
-  const auto wanted = std::stable_partition(
-      b.items.begin(), b.items.end(),
-      [](const work_item& item) { return !item.owner->abandoned.load(std::memory_order_relaxed); });
-  if (wanted == b.items.end()) return !b.items.empty();
-  const std::vector<work_item> dropped(wanted, b.items.end());
-  b.items.erase(wanted, b.items.end());
-  complete_with(dropped, abandoned_error);
+template <class Unwanted>
+bool client_engine::drop_where(batch& b, Unwanted unwanted, const prompt_error& error) {
+  // The common case, nothing to drop, costs one scan and no allocation.
+  const auto first = std::find_if(b.items.begin(), b.items.end(), unwanted);
+  if (first == b.items.end()) return !b.items.empty();
+  std::vector<work_item> dropped;
+  const auto kept = std::remove_if(first, b.items.end(), [&](const work_item& item) {
+    if (!unwanted(item)) return false;
+    dropped.push_back(item);
+    return true;
+  });
+  b.items.erase(kept, b.items.end());
+  complete_with(dropped, error);
   scheduler_->release(dropped.size(), clock::now());
   return !b.items.empty();
+}
+
+bool client_engine::drop_abandoned(batch& b) {
+  return drop_where(
+      b,
+      [](const work_item& item) { return item.owner->abandoned.load(std::memory_order_relaxed); },
+      abandoned_error);
+}
+
+bool client_engine::drop_invalid_utf8(batch& b) {
+  return drop_where(
+      b, [](const work_item& item) { return !is_valid_utf8(item.prompt); }, invalid_utf8_error);
 }
 
 void client_engine::complete_with(std::span<const work_item> items, const prompt_error& error) {

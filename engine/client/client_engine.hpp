@@ -87,6 +87,10 @@ class client_engine : public std::enable_shared_from_this<client_engine> {
   /// Completes the prompts of `b` whose callers abandoned them (with `cancelled`) and takes them
   /// out; false when none is left to send.
   bool drop_abandoned(batch& b);
+  /// Completes the prompts of `b` that are not valid UTF-8 (with `invalid_input`) and takes them
+  /// out, keeping the others' order; false when none is left to send. Called when encoding found
+  /// one: the check rides on the escaping pass, so valid prompts are never scanned twice.
+  bool drop_invalid_utf8(batch& b);
   /// Completes every prompt of `b` with one error built from `outcome`.
   void fail(batch_ptr b, const exchange_outcome& outcome, errc type);
 
@@ -99,6 +103,10 @@ class client_engine : public std::enable_shared_from_this<client_engine> {
                              std::span<const bulk_result> results);
   /// Completes items that were never queued (bad input, or shut down) with `error`.
   void complete_with(std::span<const work_item> items, const prompt_error& error);
+  // Takes the `unwanted` prompts out of `b` (the others keep their order), completes them with
+  // `error` and frees their room; false when none is left.
+  template <class Unwanted>
+  bool drop_where(batch& b, Unwanted unwanted, const prompt_error& error);
   void enqueue_chunk(std::span<const std::string_view> prompts, std::size_t first_index,
                      const group_ptr& group, submission* owner);
 

@@ -58,7 +58,8 @@ class connection {
     for (;;) {
       batch_ptr b = co_await engine_.queue().async_next_batch(endpoint_, asio::use_awaitable);
       if (!b) break;
-      if (!engine_.drop_abandoned(*b)) {  // every caller in it has cancelled: nothing to send
+      // Nothing to send when every caller in it has cancelled, or no prompt is valid UTF-8.
+      if (!engine_.drop_abandoned(*b) || !encode(*b)) {
         engine_.queue().exchange_skipped(endpoint_);
         engine_.queue().recycle(std::move(b));
         continue;
@@ -93,17 +94,25 @@ class connection {
     return quote_endpoint_text(text, engine_.key_redactor(), error_excerpt_bytes);
   }
 
-  asio::awaitable<exchange_outcome> exchange(batch& b) {
-    auto& counters = engine_.counters();
+  // Writes the request body of `b`. A prompt that is not valid UTF-8 is found here, in the pass
+  // that escapes it, and leaves the batch with its error; false when no prompt is left.
+  bool encode(batch& b) {
     prompts_.clear();
     auto& body = http_.request_body();
     b.group->writer.begin(body);
     for (const auto& item : b.items) {
-      request_writer::add_prompt(body, item.prompt, prompts_.empty());
-      prompts_.push_back(item.prompt);
+      if (request_writer::add_prompt(body, item.prompt, prompts_.empty())) {
+        prompts_.push_back(item.prompt);
+      }
     }
     b.group->writer.end(body);
+    // The body holds the valid prompts in order, as the batch does once the others are out.
+    return prompts_.size() == b.items.size() || engine_.drop_invalid_utf8(b);
+  }
 
+  asio::awaitable<exchange_outcome> exchange(batch& b) {
+    auto& counters = engine_.counters();
+    auto& body = http_.request_body();
     const auto started = clock::now();
     const int opens_before = http_.opens();
     counters.in_flight.fetch_add(1, std::memory_order_relaxed);

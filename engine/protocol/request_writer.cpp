@@ -115,9 +115,11 @@ void request_writer::begin(std::string& out) const {
   out.assign(head_);
 }
 
-void request_writer::add_prompt(std::string& out, std::string_view prompt, bool first) {
+bool request_writer::add_prompt(std::string& out, std::string_view prompt, bool first) {
   if (!first) out.push_back(',');
-  append_json_string(out, prompt);
+  if (append_json_string_if_utf8(out, prompt)) return true;
+  if (!first) out.pop_back();
+  return false;
 }
 
 void request_writer::end(std::string& out) const {

@@ -238,6 +238,41 @@ BOOST_AUTO_TEST_CASE(a_413_at_the_first_size_halves_it) {
   BOOST_TEST(tuner.reason() == "probing 15: 800 prompts/s so far");
 }
 
+BOOST_AUTO_TEST_CASE(one_long_prompt_bisected_down_leaves_the_size_above_one) {
+  pd::batch_size_tuner tuner(pd::tuner_config{.min_size = 256}, t0);
+  time_point now = t0;
+  tuner.on_too_large(now, 256);
+  BOOST_TEST(tuner.size() == 128u);
+  // The halves: one answered, one refused, down to the long prompt alone.
+  for (std::size_t half = 128; half >= 1; half /= 2) {
+    now += 10ms;
+    tuner.on_exchange(now, half, 5ms);
+    tuner.on_too_large(now, half);
+  }
+  BOOST_TEST(tuner.size() == 128u);
+  BOOST_TEST(tuner.reason() == "backing off to 128: the endpoint answered 413 at 256");
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_that_times_out_halves_the_size_and_caps_the_search) {
+  pd::batch_size_tuner tuner(pd::tuner_config{}, t0);
+  time_point now = t0;
+  feed_window(tuner, now, 10ms);
+  feed_window(tuner, now, 10ms);
+  BOOST_TEST(tuner.size() == 64u);
+  now += 30s;
+  tuner.on_timeout(now, 32, 30s);  // a batch of the previous size: ignored
+  BOOST_TEST(tuner.size() == 64u);
+  tuner.on_timeout(now, 64, 30s);
+  BOOST_TEST(tuner.size() == 32u);
+  BOOST_TEST((tuner.phase() == pd::tuner_phase::backing_off));
+  BOOST_TEST(tuner.reason() == "backing off to 32: a batch of 64 got no answer within 30000 ms");
+  // The search grows again, but stays below the size that timed out.
+  for (int i = 0; i < 6; ++i) feed_window(tuner, now, 10ms);
+  BOOST_TEST(tuner.size() <= 63u);
+  BOOST_TEST(tuner.settled());
+  BOOST_TEST(contains(tuner.reason(), "a batch of 64 got no answer within 30000 ms"));
+}
+
 BOOST_AUTO_TEST_CASE(over_max_latency_even_at_the_smallest_size_it_stays_there) {
   pd::batch_size_tuner tuner(pd::tuner_config{.max_latency = 100ms}, t0);
   time_point now = t0;

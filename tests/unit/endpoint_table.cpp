@@ -216,16 +216,47 @@ BOOST_AUTO_TEST_CASE(pauses_add_up_without_counting_overlaps_twice) {
   BOOST_TEST(ms(table.rate_limit_wait()) == 4500);  // answers are counted apart from pauses
 }
 
-BOOST_AUTO_TEST_CASE(a_413_halves_the_limit_which_only_lowers_and_clamps_at_one) {
+BOOST_AUTO_TEST_CASE(a_413_halves_the_limit_which_only_lowers) {
   pd::endpoint_table table({1.0, 1.0}, pd::endpoint_limits{.max_batch_prompts = 8});
   BOOST_TEST(table.batch_limit(0) == 8u);
   table.too_large(0, 6, t0);
   BOOST_TEST(table.batch_limit(0) == 3u);
   table.too_large(0, 10, t0);  // no effect: limits only drop
   BOOST_TEST(table.batch_limit(0) == 3u);
-  table.too_large(0, 1, t0);  // clamped to one prompt
+  table.too_large(0, 1, t0);  // one prompt refused: its length, not a count
+  BOOST_TEST(table.batch_limit(0) == 3u);
+  table.too_large(0, 2, t0);
   BOOST_TEST(table.batch_limit(0) == 1u);
   BOOST_TEST(table.batch_limit(1) == 8u);  // the other endpoint keeps its own
+}
+
+BOOST_AUTO_TEST_CASE(an_answer_as_large_as_a_refused_batch_lifts_that_limit) {
+  pd::endpoint_table table({1.0}, pd::endpoint_limits{.max_batch_prompts = 256});
+  table.too_large(0, 128, t0);
+  table.too_large(0, 200, t0);
+  BOOST_TEST(table.batch_limit(0) == 64u);
+  // A batch of 128 answered: the 413 at 128 was about one of its prompts.
+  table.measured(0, 128, 10ms, t0);
+  BOOST_TEST(table.batch_limit(0) == 100u);  // the 413 at 200 still counts
+  table.too_large(0, 128, t0);               // no longer a count: 128 was answered
+  BOOST_TEST(table.batch_limit(0) == 100u);
+}
+
+BOOST_AUTO_TEST_CASE(one_long_prompt_bisected_down_does_not_collapse_the_limit) {
+  // A batch of 256 holding one prompt too long for the endpoint: each split answers one half and
+  // refuses the other, down to the prompt alone. Answers and refusals may come in either order.
+  pd::endpoint_table table({1.0}, pd::endpoint_limits{.max_batch_prompts = 256});
+  table.too_large(0, 256, t0);
+  for (std::size_t half = 128; half >= 1; half /= 2) {
+    if (half % 2 == 0) {
+      table.too_large(0, half, t0);
+      table.measured(0, half, 10ms, t0);
+    } else {
+      table.measured(0, half, 10ms, t0);
+      table.too_large(0, half, t0);
+    }
+  }
+  BOOST_TEST(table.batch_limit(0) == 128u);  // the first 413 counts once; nothing after it
 }
 
 BOOST_AUTO_TEST_CASE(another_available_looks_at_the_other_endpoints_only) {

@@ -22,7 +22,7 @@ std::string encode(const promptpack::request_writer& writer,
   writer.begin(out);
   bool first = true;
   for (auto prompt : prompts) {
-    promptpack::request_writer::add_prompt(out, prompt, first);
+    BOOST_TEST_REQUIRE(promptpack::request_writer::add_prompt(out, prompt, first));
     first = false;
   }
   writer.end(out);
@@ -267,6 +267,49 @@ BOOST_AUTO_TEST_CASE(utf8_validation_is_strict) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(checked_escaping_agrees_with_the_validator_and_the_plain_escaper) {
+  // Every byte value in every lane of two 16-byte blocks and the tail after them, alone and as
+  // the lead of a two-, three- and four-byte sequence: checked escaping accepts exactly what
+  // is_valid_utf8 accepts, writes what append_json_string writes, and leaves `out` untouched
+  // when it refuses.
+  for (std::string_view after : {"", "\x80", "\xa0\x80", "\x90\x80\x80"}) {
+    for (std::size_t position = 0; position < 35; ++position) {
+      for (int byte = 0; byte < 256; ++byte) {
+        std::string text(35, 'a');
+        text[position] = static_cast<char>(byte);
+        text.replace(position + 1, std::min(after.size(), 34 - position),
+                     after.substr(0, 34 - position));
+        std::string checked = "prefix", plain = "prefix";
+        const bool accepted = promptpack::append_json_string_if_utf8(checked, text);
+        BOOST_TEST_REQUIRE(accepted == promptpack::is_valid_utf8(text),
+                           "byte " << byte << " at " << position << " before " << after.size());
+        if (accepted) {
+          promptpack::append_json_string(plain, text);
+          BOOST_TEST_REQUIRE(checked == plain);
+        } else {
+          BOOST_TEST_REQUIRE(checked == "prefix");
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_prompt_that_is_not_utf8_leaves_the_body_as_it_was) {
+  const promptpack::request_writer writer("m", {});
+  std::string out;
+  writer.begin(out);
+  BOOST_TEST(!promptpack::request_writer::add_prompt(out, "\xff first", true));
+  BOOST_TEST(promptpack::request_writer::add_prompt(out, "ok", true));
+  BOOST_TEST(!promptpack::request_writer::add_prompt(out, "bad \xc3", false));
+  BOOST_TEST(promptpack::request_writer::add_prompt(out, "caf\xc3\xa9", false));
+  writer.end(out);
+  simdjson::dom::parser json;
+  const simdjson::dom::array decoded = parse(json, out)["params"]["prompt"];
+  BOOST_TEST_REQUIRE(decoded.size() == 2u);
+  BOOST_TEST(get_string(decoded.at(0)) == "ok");
+  BOOST_TEST(get_string(decoded.at(1)) == "caf\xc3\xa9");
+}
+
 BOOST_AUTO_TEST_CASE(group_key_separates_models_and_params) {
   sampling_params params;
   params.extra = {{"seed", "7"}};
@@ -283,12 +326,12 @@ BOOST_AUTO_TEST_CASE(buffer_is_reused_between_batches) {
   const promptpack::request_writer writer("m", {});
   std::string out;
   writer.begin(out);
-  promptpack::request_writer::add_prompt(out, std::string(4096, 'x'), true);
+  BOOST_TEST(promptpack::request_writer::add_prompt(out, std::string(4096, 'x'), true));
   writer.end(out);
   const auto capacity = out.capacity();
   const auto* data = out.data();
   writer.begin(out);
-  promptpack::request_writer::add_prompt(out, "short", true);
+  BOOST_TEST(promptpack::request_writer::add_prompt(out, "short", true));
   writer.end(out);
   BOOST_TEST(out.capacity() == capacity);
   BOOST_TEST(static_cast<const void*>(out.data()) == static_cast<const void*>(data));

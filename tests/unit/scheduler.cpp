@@ -548,7 +548,8 @@ BOOST_FIXTURE_TEST_CASE(batch_limit_only_goes_down_and_never_below_one, schedule
   start(config(8));
   sched->too_large(0, 4, t0);
   sched->too_large(0, 10, t0);  // no effect: limits only drop
-  sched->too_large(0, 1, t0);   // clamped to one prompt
+  sched->too_large(0, 1, t0);   // one prompt refused: about its length, not the count
+  sched->too_large(0, 2, t0);   // clamped to one prompt
   park(0, 8);
   enqueue(8);
   poll();

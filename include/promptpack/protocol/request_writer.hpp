@@ -27,8 +27,9 @@ class request_writer {
 
   /// Clears `out` (keeping its capacity) and appends the head, up to the prompt array's `[`.
   void begin(std::string& out) const;
-  /// Appends one prompt (valid UTF-8) to the array; `first` says whether it opens the array.
-  static void add_prompt(std::string& out, std::string_view prompt, bool first);
+  /// Appends one prompt to the array; `first` says whether it opens the array. Returns false,
+  /// leaving `out` as it was, when the prompt is not valid UTF-8 (checked while it is escaped).
+  [[nodiscard]] static bool add_prompt(std::string& out, std::string_view prompt, bool first);
   /// Closes the array and appends the parameters.
   void end(std::string& out) const;
 
