@@ -23,8 +23,8 @@ struct client_flag_names {
 /// What the shared flags fill in, before the parts that need the rest of the command line.
 struct client_options {
   /// One I/O thread unless --threads says otherwise: it carries millions of prompts a second,
-  /// and a second one costs wake-ups between them (the gateway, which parses HTTP for its
-  /// callers, sets 0: one per core).
+  /// and a second one costs wake-ups between them. `run` (which formats and writes records on
+  /// them) and the gateway (which parses its callers' HTTP on them) set 0: one per core.
   client_config config = [] {
     client_config c;
     c.threads = 1;

@@ -456,7 +456,7 @@ void job::wait_for_blocks() {
 // Prints progress every interval until told to stop.
 class progress_reporter {
  public:
-  progress_reporter(const job_stats& stats, const promptpack::client& client, std::uint64_t total,
+  progress_reporter(const job_stats& stats, const promptpack::client& client, line_count total,
                     double interval_s, bool tty)
       : stats_(stats),
         client_(client),
@@ -482,7 +482,7 @@ class progress_reporter {
     std::unique_lock lock(mutex_);
     while (
         !cv_.wait_for(lock, std::chrono::duration<double>(interval_s), [&] { return stopped_; })) {
-      const auto line = progress_line(stats_, total_, steady::now() - started_,
+      const auto line = progress_line(stats_, total_.lines, !total_.exact, steady::now() - started_,
                                       client_.stats().batch_size_tuning);
       if (tty_) {
         std::cerr << "\r\033[K" << line << std::flush;
@@ -494,7 +494,7 @@ class progress_reporter {
 
   const job_stats& stats_;
   const promptpack::client& client_;
-  std::uint64_t total_;
+  line_count total_;
   bool tty_;
   steady::time_point started_;
   std::mutex mutex_;
@@ -506,7 +506,7 @@ class progress_reporter {
 }  // namespace
 
 int run_batch_job(const run_options& options, int input_fd, int output_fd, resume_state* resume,
-                  std::uint64_t expected_lines) {
+                  line_count expected_lines) {
   const auto started = steady::now();
   job j(options, output_fd);
   line_reader reader(input_fd, options.max_line_bytes, line_parser::padding());
@@ -517,7 +517,7 @@ int run_batch_job(const run_options& options, int input_fd, int output_fd, resum
         options.progress_interval_s > 0 ? options.progress_interval_s : (tty ? 0.5 : 5.0);
     progress.emplace(j.stats(), j.client(), expected_lines, interval, tty);
   }
-  j.run(reader, resume, expected_lines);
+  j.run(reader, resume, expected_lines.lines);
   j.client().shutdown(shutdown_mode::drain);
   if (progress) progress->stop();
   if (const auto fatal = j.fatal_error(); !fatal.empty()) {

@@ -1,6 +1,7 @@
 // `promptpack run`'s engine: reads JSONL lines into blocks, submits them in bulk, writes records.
 #pragma once
 
+#include "run/line_reader.hpp"
 #include "run/resume_state.hpp"
 #include "run/run_options.hpp"
 
@@ -14,6 +15,6 @@ namespace promptpack::run {
 /// stops, the lines already read finish within options.grace_period_s (their records are
 /// written), and the rest is left, without records, for --resume.
 int run_batch_job(const run_options& options, int input_fd, int output_fd, resume_state* resume,
-                  std::uint64_t expected_lines);
+                  line_count expected_lines);
 
 }  // namespace promptpack::run

@@ -1,6 +1,7 @@
 // Progress and summary text for `promptpack run`.
 #include "run/job_stats.hpp"
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 
@@ -30,14 +31,17 @@ std::string clock_text(double seconds) {
 
 }  // namespace
 
-std::string progress_line(const job_stats& stats, std::uint64_t total,
+std::string progress_line(const job_stats& stats, std::uint64_t total, bool total_estimated,
                           std::chrono::duration<double> elapsed, std::string_view batch_size) {
   const auto done = stats.done();
   const double rate = elapsed.count() > 0 ? static_cast<double>(done) / elapsed.count() : 0;
   std::string line = format("promptpack run: %llu", static_cast<unsigned long long>(done));
   if (total > 0) {
-    line += format("/%llu lines (%.1f%%)", static_cast<unsigned long long>(total),
-                   100.0 * static_cast<double>(done) / static_cast<double>(total));
+    // An estimated total can be passed: the share stops short of 100% until the job ends.
+    const double share = std::min(total_estimated ? 99.9 : 100.0,
+                                  100.0 * static_cast<double>(done) / static_cast<double>(total));
+    line += format(total_estimated ? "/~%llu lines (%.1f%%)" : "/%llu lines (%.1f%%)",
+                   static_cast<unsigned long long>(total), share);
   } else {
     line += " lines";
   }

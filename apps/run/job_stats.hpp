@@ -28,9 +28,10 @@ struct job_stats {
   }
 };
 
-/// One progress line: done/total, rate, errors and ETA (total 0 means unknown), and with
+/// One progress line: done/total ("/~N" when the total is an estimate), rate, errors and ETA
+/// (total 0 means unknown), and with
 /// `--batch-size auto` the batch size and why.
-std::string progress_line(const job_stats& stats, std::uint64_t total,
+std::string progress_line(const job_stats& stats, std::uint64_t total, bool total_estimated,
                           std::chrono::duration<double> elapsed, std::string_view batch_size = {});
 
 /// The end-of-job summary, several lines.

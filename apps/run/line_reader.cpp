@@ -39,6 +39,28 @@ std::uint64_t count_lines(int fd) {
   return lines + (last != '\n' ? 1 : 0);
 }
 
+line_count estimate_lines(int fd) {
+  constexpr off_t counted_up_to = 16 << 20;
+  constexpr std::size_t sample_bytes = 4 << 20;
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) return {};
+  if (info.st_size <= counted_up_to) return {.lines = count_lines(fd)};
+  std::vector<char> sample(sample_bytes);
+  std::size_t got = 0;
+  while (got < sample.size()) {
+    const ssize_t n =
+        ::pread(fd, sample.data() + got, sample.size() - got, static_cast<off_t>(got));
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  const auto newlines =
+      static_cast<std::uint64_t>(std::count(sample.data(), sample.data() + got, '\n'));
+  if (newlines == 0) return {.lines = 1, .exact = false};  // lines longer than the sample
+  const double mean_line_bytes = static_cast<double>(got) / static_cast<double>(newlines);
+  return {.lines = static_cast<std::uint64_t>(static_cast<double>(info.st_size) / mean_line_bytes),
+          .exact = false};
+}
+
 bool line_reader::fill() {
   if (eof_) return false;
   if (begin_ > 0) {  // keep the partial line, move it to the front

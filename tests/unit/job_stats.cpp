@@ -24,7 +24,7 @@ std::string progress(std::uint64_t succeeded, std::uint64_t timeouts, std::uint6
                      double elapsed) {
   run::job_stats stats;
   record(stats, succeeded, errc::timeout, static_cast<int>(timeouts));
-  return run::progress_line(stats, total, seconds(elapsed));
+  return run::progress_line(stats, total, false, seconds(elapsed));
 }
 
 bool has_eta(const std::string& line) {
@@ -51,6 +51,16 @@ BOOST_AUTO_TEST_CASE(progress_with_a_total) {
   // Hours in the ETA: 999,900 lines left at 100 a second.
   BOOST_TEST(progress(100, 0, 1000000, 1.0) ==
              "promptpack run: 100/1000000 lines (0.0%)  100 prompts/s  0 errors  ETA 2:46:39");
+}
+
+BOOST_AUTO_TEST_CASE(an_estimated_total_says_so_and_never_shows_100_percent_early) {
+  run::job_stats stats;
+  record(stats, 50, errc::timeout, 0);
+  BOOST_TEST(run::progress_line(stats, 200, true, seconds(1.0)) ==
+             "promptpack run: 50/~200 lines (25.0%)  50 prompts/s  0 errors  ETA 0:00:03");
+  record(stats, 160, errc::timeout, 0);  // the estimate was low: 210 done of "200"
+  BOOST_TEST(run::progress_line(stats, 200, true, seconds(1.0)) ==
+             "promptpack run: 210/~200 lines (99.9%)  210 prompts/s  0 errors");
 }
 
 BOOST_AUTO_TEST_CASE(progress_without_a_total_has_no_eta) {

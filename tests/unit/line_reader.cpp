@@ -221,6 +221,24 @@ BOOST_AUTO_TEST_CASE(many_lines_across_buffer_refills) {
   BOOST_TEST(run::count_lines(file.fd()) == n);
 }
 
+BOOST_AUTO_TEST_CASE(line_estimates_count_small_files_and_sample_large_ones) {
+  const temp_file small("a\nb\nc");
+  const auto counted = run::estimate_lines(small.fd());
+  BOOST_TEST(counted.exact);
+  BOOST_TEST(counted.lines == 3u);
+  // 20 MiB of lines of 64 bytes: estimated from the first 4 MiB, within a line of the truth.
+  const std::string line(63, 'x');
+  std::string content;
+  for (std::size_t i = 0; i < (20u << 20) / 64; ++i) content += line + "\n";
+  const temp_file large(content);
+  const auto estimated = run::estimate_lines(large.fd());
+  BOOST_TEST(!estimated.exact);
+  BOOST_TEST(estimated.lines == (20u << 20) / 64);
+  // A pipe has no size: unknown.
+  const pipe_source pipe("a\nb\n", 4);
+  BOOST_TEST(run::estimate_lines(pipe.fd()).lines == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(count_lines_of_a_file) {
   BOOST_TEST(count_file_lines("a\nb\n") == 2u);
   BOOST_TEST(count_file_lines("a\nb") == 2u);
