@@ -81,6 +81,12 @@ void endpoint_table::exchange_ended(std::size_t endpoint) {
   --endpoints_[endpoint].in_flight;
 }
 
+void endpoint_table::not_sent(std::size_t endpoint, std::size_t prompts) {
+  auto& e = endpoints_[endpoint];
+  e.requests.give_back(1);
+  e.prompts.give_back(static_cast<double>(prompts));
+}
+
 bool endpoint_table::another_available(std::size_t endpoint, clock::time_point now) const {
   for (std::size_t i = 0; i < endpoints_.size(); ++i) {
     const auto& e = endpoints_[i];

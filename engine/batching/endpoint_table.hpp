@@ -61,6 +61,8 @@ class endpoint_table {
   void dispatched(std::size_t endpoint, std::size_t prompts, clock::time_point now);
   /// Its exchange ended (health is updated through health()).
   void exchange_ended(std::size_t endpoint);
+  /// A dispatched batch of `prompts` was not sent: its rate-limit tokens come back.
+  void not_sent(std::size_t endpoint, std::size_t prompts);
   endpoint_health& health(std::size_t endpoint) { return endpoints_[endpoint].health; }
 
   /// True when an endpoint other than `endpoint` is healthy and usable.

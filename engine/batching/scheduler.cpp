@@ -85,9 +85,10 @@ void scheduler::park(std::size_t endpoint, next_batch_handler handler, clock::ti
   pump(lock, todo, now);
 }
 
-void scheduler::exchange_skipped(std::size_t endpoint) {
+void scheduler::exchange_skipped(std::size_t endpoint, std::size_t prompts) {
   std::lock_guard lock(mutex_);
   endpoints_.exchange_ended(endpoint);
+  endpoints_.not_sent(endpoint, prompts);
 }
 
 void scheduler::exchange_done(std::size_t endpoint, const exchange_outcome& outcome,

@@ -70,8 +70,9 @@ class scheduler {
   void park(std::size_t endpoint, next_batch_handler handler, clock::time_point now);
   /// The exchange of a batch taken by `endpoint` ended; `outcome` updates the endpoint's health.
   void exchange_done(std::size_t endpoint, const exchange_outcome& outcome, clock::time_point now);
-  /// A batch taken by `endpoint` was not sent after all (every caller had cancelled).
-  void exchange_skipped(std::size_t endpoint);
+  /// A batch of `prompts` taken by `endpoint` was not sent after all (every caller had
+  /// cancelled, or none was valid UTF-8): the rate limits get back what its dispatch took.
+  void exchange_skipped(std::size_t endpoint, std::size_t prompts);
   /// True when an endpoint other than `endpoint` is healthy (not cooling, paused or refusing).
   bool another_endpoint_available(std::size_t endpoint, clock::time_point now) const;
   /// Sends `b` again as soon as a connection is free (ahead of new work).

@@ -39,6 +39,10 @@ class token_bucket {
     refill(now);
     tokens_ -= tokens;
   }
+  /// Returns tokens taken for something that did not happen (a request not sent after all).
+  void give_back(double tokens) {
+    if (limited()) tokens_ = std::min(capacity_, tokens_ + tokens);
+  }
 
  private:
   void refill(clock::time_point now) {

@@ -58,9 +58,10 @@ class connection {
     for (;;) {
       batch_ptr b = co_await engine_.queue().async_next_batch(endpoint_, asio::use_awaitable);
       if (!b) break;
+      const std::size_t dispatched = b->items.size();
       // Nothing to send when every caller in it has cancelled, or no prompt is valid UTF-8.
       if (!engine_.drop_abandoned(*b) || !encode(*b)) {
-        engine_.queue().exchange_skipped(endpoint_);
+        engine_.queue().exchange_skipped(endpoint_, dispatched);
         engine_.queue().recycle(std::move(b));
         continue;
       }

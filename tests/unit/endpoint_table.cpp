@@ -177,6 +177,18 @@ BOOST_AUTO_TEST_CASE(max_requests_per_s_throttles_dispatches) {
   BOOST_TEST(table.pick(t0 + 501ms, all_idle) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_batch_not_sent_gives_its_tokens_back) {
+  pd::endpoint_table table(
+      {1.0}, pd::endpoint_limits{.max_requests_per_s = 1.0, .max_prompts_per_s = 10.0});
+  BOOST_TEST_REQUIRE(table.pick(t0, all_idle) == 0);
+  table.dispatched(0, 10, t0);
+  BOOST_TEST(table.pick(t0, all_idle) == -1);  // both buckets are empty
+  // Every caller cancelled before it was sent: the request and its prompts come back.
+  table.exchange_ended(0);
+  table.not_sent(0, 10);
+  BOOST_TEST(table.pick(t0, all_idle) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(max_prompts_per_s_counts_prompts) {
   pd::endpoint_table table({1.0}, pd::endpoint_limits{.max_prompts_per_s = 10.0});
   table.dispatched(0, 4, t0);
