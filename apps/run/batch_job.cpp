@@ -225,8 +225,13 @@ void job::write(std::string_view records) {
 
 job_block* job::take_block() {
   std::unique_lock lock(blocks_mutex_);
-  // The window: at most this many blocks are read ahead of the slowest unfinished one.
-  blocks_cv_.wait(lock, [&] { return !free_.empty(); });
+  // The window: at most this many blocks are read ahead of the slowest unfinished one. A stop
+  // while it is full (a slow or hung endpoint) must start the grace period now, not once a
+  // block comes back: null then.
+  while (
+      !blocks_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return !free_.empty(); })) {
+    if ((stopped_by_ = options_.stop_requested()) != 0) return nullptr;
+  }
   owned_.push_back(std::move(free_.back()));
   free_.pop_back();
   job_block* block = owned_.back().get();
@@ -389,7 +394,14 @@ void job::run(line_reader& reader, resume_state* resume, std::uint64_t expected_
   std::string error;
   input_line line;
   job_block* block = take_block();
-  while (reader.next(line)) {
+  while (block != nullptr) {
+    if (!block->lines.empty() && !reader.line_ready()) {
+      // A pipe that went quiet: send the lines read so far rather than wait for a full block.
+      submit(block);
+      block = take_block();
+      if (block == nullptr) break;
+    }
+    if (!reader.next(line)) break;
     if (!fatal_error().empty()) break;
     if ((stopped_by_ = options_.stop_requested()) != 0) break;
     if (!is_job_line(line, options_)) continue;
@@ -428,7 +440,9 @@ void job::run(line_reader& reader, resume_state* resume, std::uint64_t expected_
       block = take_block();
     }
   }
-  submit(block);
+  if (block != nullptr) submit(block);
+  // The input went idle and a signal came (stdin from a pipe): the same stop as between lines.
+  if (reader.stopped() && stopped_by_ == 0) stopped_by_ = options_.stop_requested();
   wait_for_blocks();
 }
 
@@ -509,7 +523,8 @@ int run_batch_job(const run_options& options, int input_fd, int output_fd, resum
                   line_count expected_lines) {
   const auto started = steady::now();
   job j(options, output_fd);
-  line_reader reader(input_fd, options.max_line_bytes, line_parser::padding());
+  line_reader reader(input_fd, options.max_line_bytes, line_parser::padding(),
+                     [&options] { return options.stop_requested() != 0; });
   std::optional<progress_reporter> progress;
   if (!options.quiet) {
     const bool tty = ::isatty(STDERR_FILENO) != 0;

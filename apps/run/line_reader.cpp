@@ -1,6 +1,7 @@
 // Chunked line splitting with memchr; long lines grow the buffer up to the limit, then are skipped.
 #include "run/line_reader.hpp"
 
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,11 +17,34 @@ namespace promptpack::run {
 constexpr std::size_t read_chunk_bytes = 4u << 20;
 constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
 
-line_reader::line_reader(int fd, std::size_t max_line_bytes, std::size_t padding)
+line_reader::line_reader(int fd, std::size_t max_line_bytes, std::size_t padding,
+                         std::function<bool()> stop_requested)
     : fd_(fd),
       max_line_bytes_(max_line_bytes),
       padding_(padding),
-      buffer_(read_chunk_bytes * 2 + padding) {}
+      buffer_(read_chunk_bytes * 2 + padding),
+      stop_requested_(std::move(stop_requested)) {
+  struct stat info {};
+  regular_file_ = ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
+}
+
+bool line_reader::line_ready() const {
+  if (regular_file_ || eof_ || stopped_) return true;
+  if (std::memchr(buffer_.data() + begin_, '\n', end_ - begin_) != nullptr) return true;
+  pollfd readable{.fd = fd_, .events = POLLIN, .revents = 0};
+  return ::poll(&readable, 1, 0) != 0;
+}
+
+bool line_reader::wait_readable() {
+  if (regular_file_ || !stop_requested_) return true;
+  pollfd readable{.fd = fd_, .events = POLLIN, .revents = 0};
+  for (;;) {
+    if (stop_requested_()) return false;
+    const int ready = ::poll(&readable, 1, 100);
+    // Readable, closed, or an error: read() says which.
+    if (ready > 0 || (ready < 0 && errno != EINTR)) return true;
+  }
+}
 
 std::uint64_t count_lines(int fd) {
   struct stat info {};
@@ -71,6 +95,10 @@ bool line_reader::fill() {
   const std::size_t capacity = buffer_.size() - padding_;
   if (capacity - end_ < read_chunk_bytes) buffer_.resize(end_ + read_chunk_bytes + padding_);
   for (;;) {
+    if (!wait_readable()) {
+      stopped_ = true;
+      return false;
+    }
     const ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - padding_ - end_);
     if (n > 0) {
       end_ += static_cast<std::size_t>(n);
@@ -114,7 +142,10 @@ bool line_reader::next(input_line& out) {
       // Over the limit: drop what we have of this line and keep dropping until its newline.
       scanned = begin_ = end_;
       for (;;) {
-        if (!fill()) break;
+        if (!fill()) {
+          if (stopped_) return false;
+          break;
+        }
         const char* nl = static_cast<const char*>(std::memchr(buffer_.data(), '\n', end_));
         if (nl) {
           begin_ = static_cast<std::size_t>(nl - buffer_.data()) + 1;
@@ -130,7 +161,7 @@ bool line_reader::next(input_line& out) {
     scanned = end_;
     const std::size_t offset = scanned - begin_;
     if (!fill()) {
-      if (end_ == begin_) return false;
+      if (end_ == begin_ || stopped_) return false;
       scanned = begin_ + offset;
       continue;  // a last line without a newline
     }

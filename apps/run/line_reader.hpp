@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,14 +35,25 @@ line_count estimate_lines(int fd);
 /// Not thread-safe. Throws std::system_error when reading fails.
 class line_reader {
  public:
-  line_reader(int fd, std::size_t max_line_bytes, std::size_t padding);
+  /// `stop_requested`, when given, is polled while a pipe or terminal has nothing to read, so a
+  /// signal ends an idle read within ~100 ms (the handler restarts reads: SA_RESTART).
+  line_reader(int fd, std::size_t max_line_bytes, std::size_t padding,
+              std::function<bool()> stop_requested = {});
 
-  /// The next line, or false at the end of the input. A last line without a newline counts. A
-  /// UTF-8 byte-order mark (EF BB BF) at the very start is skipped: some editors write one.
+  /// The next line, or false at the end of the input, or when a stop was requested while the
+  /// input was idle (stopped() then says so, and a partial last line is left unread). A last
+  /// line without a newline counts. A UTF-8 byte-order mark (EF BB BF) at the very start is
+  /// skipped: some editors write one.
   bool next(input_line& out);
+  bool stopped() const noexcept { return stopped_; }
+  /// False when next() would wait for a pipe or terminal (no whole line buffered, nothing to
+  /// read now): the caller sends what it holds first, so a trickle of lines is not kept back.
+  /// Always true for a regular file.
+  bool line_ready() const;
 
  private:
-  bool fill();  // reads more; false at end of input
+  bool fill();           // reads more; false at end of input or on a stop
+  bool wait_readable();  // false when a stop came first
   void skip_byte_order_mark();
 
   int fd_;
@@ -51,6 +63,9 @@ class line_reader {
   std::size_t begin_ = 0;  // first unconsumed byte
   std::size_t end_ = 0;    // one past the last byte read
   bool eof_ = false;
+  bool stopped_ = false;
+  bool regular_file_ = false;  // reads never block: nothing to poll
+  std::function<bool()> stop_requested_;
   bool at_start_ = true;  // nothing read yet: a byte-order mark may come
   std::uint64_t line_number_ = 0;
 };

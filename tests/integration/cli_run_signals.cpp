@@ -2,6 +2,10 @@
 // grace period, the exit status is 128 + the signal, and --resume finishes with one record a line.
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <string>
 #include <thread>
@@ -132,6 +136,37 @@ BOOST_AUTO_TEST_CASE(a_second_signal_stops_at_once_and_the_output_still_resumes)
   const auto finished = job.resume();
   BOOST_TEST(finished.exit_code == 0, finished.err);
   promptpack::test::check_exactly_once(parse_records(read_file(job.out)), job.input.ids);
+}
+
+BOOST_AUTO_TEST_CASE(a_signal_ends_a_job_whose_piped_input_has_gone_quiet) {
+  // Input from a pipe (a FIFO here) that stays open with nothing more to say: the read must not
+  // hold the signal until a next line that may never come, nor must the full window of blocks
+  // a slow endpoint leaves.
+  running_server server(slow_echo(0));
+  temp_dir dir;
+  const std::string fifo = dir.file("in.fifo");
+  const std::string out = dir.file("out.jsonl");
+  BOOST_TEST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Read-write, so that neither this open nor the child's waits for the other end.
+  const int writer = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);
+  BOOST_TEST_REQUIRE(writer >= 0);
+  const job_input input = numbered_prompts(5);
+  const std::string lines = input.jsonl();
+  BOOST_TEST_REQUIRE(::write(writer, lines.data(), lines.size()) ==
+                     static_cast<ssize_t>(lines.size()));
+  child_process run(PROMPTPACK_BINARY, {"run", "-q", "-i", fifo, "-o", out, "--api-base",
+                                        server.url(), "--batch-size", "1", "--max-delay-us", "0"});
+  for (int i = 0; i < 400 && parse_records(read_file(out)).ids.size() < 5; ++i) {
+    std::this_thread::sleep_for(25ms);
+  }
+  BOOST_TEST_REQUIRE(parse_records(read_file(out)).ids.size() == 5u);
+  const auto signalled = std::chrono::steady_clock::now();
+  run.send(SIGINT);
+  const auto stopped = run.finish(10s);
+  ::close(writer);
+  BOOST_TEST(stopped.exit_code == 130, stopped.err);
+  BOOST_TEST((std::chrono::steady_clock::now() - signalled < 2s));
+  promptpack::test::check_exactly_once(parse_records(read_file(out)), input.ids);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
