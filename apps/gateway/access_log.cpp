@@ -26,7 +26,7 @@ std::string access_log_line(const access_record& record) {
   return std::string(line, static_cast<std::size_t>(std::max(0, std::min(size, 255))));
 }
 
-void write_access_log(const std::string& line) {
+void write_log_line(const std::string& line) {
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 

@@ -25,8 +25,8 @@ struct access_record {
 /// a key in its query, or bytes meant for a terminal.
 std::string access_log_line(const access_record& record);
 
-/// Writes `line` to stderr in one call, so that lines of requests served on other threads do
-/// not interleave.
-void write_access_log(const std::string& line);
+/// Writes `line` (an access-log line, or an upstream failure) to stderr in one call, so that
+/// lines of requests served on other threads do not interleave.
+void write_log_line(const std::string& line);
 
 }  // namespace promptpack::gateway

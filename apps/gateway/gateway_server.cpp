@@ -12,6 +12,7 @@
 #include "gateway/openai_response.hpp"
 #include "gateway/sse_stream.hpp"
 #include "gateway/upstream_call.hpp"
+#include "gateway/upstream_failure_log.hpp"
 #include "server/accept_loop.hpp"
 #include "server/capacity_gate.hpp"
 #include "server/connection_close.hpp"
@@ -114,6 +115,7 @@ struct gateway_state {
   const bearer_auth auth;
   const gateway_settings settings;
   gateway_metrics metrics;
+  upstream_failure_log failures;
   server::capacity_gate queue;  // --max-queue, in prompts
 };
 
@@ -224,6 +226,9 @@ class exchange_handler {
       if (failure == nullptr) failure = &*result.error;
     }
     if (failure != nullptr) {
+      if (const auto line = state_.failures.line_for(*failure, clock_type::now()); !line.empty()) {
+        write_log_line(line);
+      }
       reply_error(res, upstream_failure(*failure));
       co_return;
     }
@@ -357,12 +362,12 @@ struct gateway_server::impl {
     const auto latency = clock_type::now() - read_at;
     state.metrics.request_finished(record.route, status, latency);
     if (!state.settings.access_log) return;
-    write_access_log(access_log_line({.at = std::chrono::system_clock::now(),
-                                      .method = as_view(method),
-                                      .route = record.route,
-                                      .status = status,
-                                      .prompts = record.prompts,
-                                      .latency = latency}));
+    write_log_line(access_log_line({.at = std::chrono::system_clock::now(),
+                                    .method = as_view(method),
+                                    .route = record.route,
+                                    .status = status,
+                                    .prompts = record.prompts,
+                                    .latency = latency}));
   }
 
   // Wakes the drain when the last connection has closed.

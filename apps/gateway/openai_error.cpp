@@ -100,12 +100,13 @@ openai_error queue_full(std::size_t prompts, std::size_t max_queue) {
 }
 
 openai_error upstream_failure(const prompt_error& error) {
+  // The engine's message is for the operator: it may name internal hosts, ports and paths.
+  // Callers get the type and the status; the gateway's stderr has the rest.
+  std::string what = "the upstream endpoint failed (" + std::string(to_string(error.type));
+  if (error.http_status != 0) what += ", HTTP " + std::to_string(error.http_status);
+  what += "); the gateway's log has the details. Retry later, or ask its operator";
   openai_error out{.status = 502,
-                   // Escaped again so that the answer is valid UTF-8 whatever the endpoint sent
-                   // (escaping what the engine already escaped changes nothing).
-                   .message = "the upstream endpoint failed (" +
-                              std::string(to_string(error.type)) +
-                              "): " + detail::escape_for_terminal(error.message),
+                   .message = std::move(what),
                    .type = "upstream_error",
                    .code = to_string(error.type)};
   if (error.type == errc::timeout) out.status = 504;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/child_process.hpp"
+#include "common/dead_port.hpp"
 #include "common/gateway_process.hpp"
 #include "common/raw_http.hpp"
 #include "common/raw_socket.hpp"
@@ -330,6 +331,24 @@ BOOST_AUTO_TEST_CASE(errors_come_in_openai_shape_with_their_status) {
         431, "headers_too_large");
   // The gateway still serves after all of that.
   BOOST_TEST(post(gateway, "/v1/chat/completions", chat_body("still here")).status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(an_unreachable_endpoint_is_a_502_that_names_no_internal_host) {
+  const std::uint16_t port = promptpack::test::dead_port();
+  gateway_process gateway(PROMPTPACK_BINARY,
+                          {"--api-base", "http://127.0.0.1:" + std::to_string(port) + "/inference",
+                           "--model", "m", "--api-key", test_key, "--retries", "0"});
+  BOOST_TEST_REQUIRE(gateway.port() != 0);
+  const auto failed = post(gateway, "/v1/chat/completions", chat_body("anyone there?"));
+  BOOST_TEST(failed.status == 502, failed.body);
+  BOOST_TEST(string_at(failed.body, "/error/type") == "upstream_error", failed.body);
+  BOOST_TEST(string_at(failed.body, "/error/code") == "connection", failed.body);
+  BOOST_TEST(failed.body.find(std::to_string(port)) == std::string::npos, failed.body);
+  // The operator's log has the details.
+  gateway.process().send(SIGTERM);
+  const auto ended = gateway.process().finish();
+  BOOST_TEST(ended.err.find("upstream failure (connection)") != std::string::npos, ended.err);
+  BOOST_TEST(ended.err.find(std::to_string(port)) != std::string::npos, ended.err);
 }
 
 BOOST_AUTO_TEST_CASE(a_full_queue_gets_429_with_retry_after) {

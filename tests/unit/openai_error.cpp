@@ -1,5 +1,6 @@
 // Tests for the gateway's error answers: OpenAI's {"error": {...}} shape and each case's status.
 #include "gateway/openai_error.hpp"
+#include "gateway/upstream_failure_log.hpp"
 
 #include <simdjson.h>
 #include <boost/test/unit_test.hpp>
@@ -55,14 +56,35 @@ BOOST_AUTO_TEST_CASE(upstream_failures_are_502_timeouts_504_and_a_shutdown_503) 
       .type = errc::connection, .message = "cannot connect", .http_status = 0, .attempts = 4});
   BOOST_TEST(failed.status == 502u);
   BOOST_TEST(failed.code == "connection");
-  BOOST_TEST(failed.message.find("cannot connect") != std::string::npos);
+  BOOST_TEST(failed.message.find("(connection)") != std::string::npos, failed.message);
   BOOST_TEST(gw::upstream_failure(prompt_error{.type = errc::timeout}).status == 504u);
   BOOST_TEST(gw::upstream_failure(prompt_error{.type = errc::cancelled}).status == 503u);
-  // Bytes an endpoint sent come back escaped, so that the answer stays valid UTF-8 JSON.
-  const std::string json = json_of(
-      gw::upstream_failure(prompt_error{.type = errc::endpoint, .message = "bad \xff\x1b"}));
-  simdjson::dom::parser parser;
-  BOOST_TEST(parser.parse(json).error() == simdjson::SUCCESS, json);
+  // The engine's message (hosts, ports, the endpoint's own words) stays with the operator.
+  const auto refused = gw::upstream_failure(prompt_error{
+      .type = errc::http_status,
+      .message = "endpoint answered HTTP 500 from 10.1.2.3:8000: secret-internal-host down",
+      .http_status = 500});
+  BOOST_TEST(refused.message.find("HTTP 500") != std::string::npos, refused.message);
+  BOOST_TEST(refused.message.find("10.1.2.3") == std::string::npos, refused.message);
+  BOOST_TEST(refused.message.find("secret-internal-host") == std::string::npos, refused.message);
+}
+
+BOOST_AUTO_TEST_CASE(upstream_failure_lines_are_throttled_to_one_a_second) {
+  using promptpack::errc;
+  using promptpack::prompt_error;
+  using clock = gw::upstream_failure_log::clock;
+  gw::upstream_failure_log log;
+  const auto t0 = clock::time_point{} + std::chrono::hours(1);
+  const prompt_error failure{
+      .type = errc::connection, .message = "cannot connect to 10.0.0.9:80\x1b", .attempts = 4};
+  const std::string first = log.line_for(failure, t0);
+  BOOST_TEST(first ==
+             "promptpack gateway: upstream failure (connection): cannot connect to "
+             "10.0.0.9:80\\x1b\n");
+  BOOST_TEST(log.line_for(failure, t0 + std::chrono::milliseconds(500)).empty());
+  BOOST_TEST(log.line_for(failure, t0 + std::chrono::milliseconds(900)).empty());
+  const std::string next = log.line_for(failure, t0 + std::chrono::milliseconds(1200));
+  BOOST_TEST(next.find("(and 2 more since the last line)") != std::string::npos, next);
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_path_is_quoted_escaped) {
