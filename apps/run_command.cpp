@@ -209,7 +209,7 @@ void run_job(run_flags& flags, int& exit_status) {
   std::optional<run::resume_state> resume;
   if (o.resume) {
     check_manifest(o.output, *manifest, flags.force_resume);
-    resume.emplace(load_resume(o, input, lines.lines));
+    resume.emplace(load_resume(o, input, lines.table_size()));
     if (!o.quiet) {
       std::cerr << "promptpack run: resuming: " << resume->records << " records already in '"
                 << o.output << "'";

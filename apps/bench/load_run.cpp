@@ -99,10 +99,10 @@ class block_pool {
     give_back(b);
   }
   void give_back(block* b) {
-    {
-      std::lock_guard lock(mutex_);
-      free_.push_back(b);
-    }
+    // Notified under the lock: once the last block is back, the driver may return and destroy
+    // the pool, condition variable included, the moment the lock is free.
+    std::lock_guard lock(mutex_);
+    free_.push_back(b);
     freed_.notify_all();
   }
   /// True once every block is back, false when `wait` passed first.

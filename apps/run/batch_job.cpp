@@ -532,7 +532,7 @@ int run_batch_job(const run_options& options, int input_fd, int output_fd, resum
         options.progress_interval_s > 0 ? options.progress_interval_s : (tty ? 0.5 : 5.0);
     progress.emplace(j.stats(), j.client(), expected_lines, interval, tty);
   }
-  j.run(reader, resume, expected_lines.lines);
+  j.run(reader, resume, expected_lines.table_size());
   j.client().shutdown(shutdown_mode::drain);
   if (progress) progress->stop();
   if (const auto fatal = j.fatal_error(); !fatal.empty()) {

@@ -28,11 +28,18 @@ line_reader::line_reader(int fd, std::size_t max_line_bytes, std::size_t padding
   regular_file_ = ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
 }
 
-bool line_reader::line_ready() const {
-  if (regular_file_ || eof_ || stopped_) return true;
-  if (std::memchr(buffer_.data() + begin_, '\n', end_ - begin_) != nullptr) return true;
-  pollfd readable{.fd = fd_, .events = POLLIN, .revents = 0};
-  return ::poll(&readable, 1, 0) != 0;
+bool line_reader::line_ready() {
+  if (regular_file_) return true;
+  std::size_t scanned = begin_;
+  for (;;) {
+    if (eof_ || stopped_ || end_ - begin_ > max_line_bytes_) return true;  // next() won't wait
+    if (std::memchr(buffer_.data() + scanned, '\n', end_ - scanned) != nullptr) return true;
+    pollfd readable{.fd = fd_, .events = POLLIN, .revents = 0};
+    if (::poll(&readable, 1, 0) == 0) return false;
+    const std::size_t offset = end_ - begin_;  // fill() may move the unread bytes to the front
+    if (!fill()) return true;
+    scanned = begin_ + offset;
+  }
 }
 
 bool line_reader::wait_readable() {
@@ -115,7 +122,11 @@ bool line_reader::fill() {
 
 void line_reader::skip_byte_order_mark() {
   at_start_ = false;
-  while (end_ - begin_ < byte_order_mark.size() && fill()) {
+  // More bytes are waited for only while what came could still be a mark: a pipe whose first
+  // line is shorter than the mark must not hold it back.
+  const auto buffered = [&] { return std::string_view(buffer_.data() + begin_, end_ - begin_); };
+  while (end_ - begin_ < byte_order_mark.size() && byte_order_mark.starts_with(buffered()) &&
+         fill()) {
   }
   if (std::string_view(buffer_.data() + begin_, end_ - begin_).starts_with(byte_order_mark))
     begin_ += byte_order_mark.size();

@@ -1,6 +1,7 @@
 // Reads lines from a file descriptor in large chunks, with padding after each line for simdjson.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -25,6 +26,12 @@ std::uint64_t count_lines(int fd);
 struct line_count {
   std::uint64_t lines = 0;  ///< 0: unknown (a pipe or terminal)
   bool exact = true;        ///< false: estimated from the file's size and its first lines
+
+  /// What to size an id table for up front (24 bytes a line): an estimate can be far off when
+  /// the first lines are unusual, so it is trusted up to 4M lines only; the table grows past.
+  std::uint64_t table_size() const {
+    return exact ? lines : std::min<std::uint64_t>(lines, std::uint64_t{1} << 22);
+  }
 };
 
 /// count_lines() for a file of up to 16 MiB; a larger one is estimated from its size and the
@@ -46,10 +53,10 @@ class line_reader {
   /// skipped: some editors write one.
   bool next(input_line& out);
   bool stopped() const noexcept { return stopped_; }
-  /// False when next() would wait for a pipe or terminal (no whole line buffered, nothing to
-  /// read now): the caller sends what it holds first, so a trickle of lines is not kept back.
-  /// Always true for a regular file.
-  bool line_ready() const;
+  /// False when next() would wait for a pipe or terminal: no whole line buffered after reading
+  /// what is there to read now. The caller then sends what it holds, so a trickle of lines (or a
+  /// line arriving in pieces) does not keep earlier lines back. Always true for a regular file.
+  bool line_ready();
 
  private:
   bool fill();           // reads more; false at end of input or on a stop

@@ -254,6 +254,21 @@ BOOST_AUTO_TEST_CASE(an_answer_as_large_as_a_refused_batch_lifts_that_limit) {
   BOOST_TEST(table.batch_limit(0) == 100u);
 }
 
+BOOST_AUTO_TEST_CASE(refusals_at_an_answered_size_count_on_the_third_in_a_row) {
+  // Batches of 64 went through; now every batch of 64 is refused while its halves of 32 are
+  // answered: the prompts got longer (or the endpoint's limit dropped), not one long prompt.
+  pd::endpoint_table table({1.0}, pd::endpoint_limits{.max_batch_prompts = 64});
+  table.measured(0, 64, 10ms, t0);
+  for (int i = 0; i < 2; ++i) {
+    table.measured(0, 32, 10ms, t0);
+    table.too_large(0, 64, t0);
+    BOOST_TEST(table.batch_limit(0) == 64u);  // a doubt, not yet a limit
+  }
+  table.measured(0, 32, 10ms, t0);
+  table.too_large(0, 64, t0);
+  BOOST_TEST(table.batch_limit(0) == 32u);
+}
+
 BOOST_AUTO_TEST_CASE(one_long_prompt_bisected_down_does_not_collapse_the_limit) {
   // A batch of 256 holding one prompt too long for the endpoint: each split answers one half and
   // refuses the other, down to the prompt alone. Answers and refusals may come in either order.

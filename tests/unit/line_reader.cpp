@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -237,6 +239,50 @@ BOOST_AUTO_TEST_CASE(line_estimates_count_small_files_and_sample_large_ones) {
   // A pipe has no size: unknown.
   const pipe_source pipe("a\nb\n", 4);
   BOOST_TEST(run::estimate_lines(pipe.fd()).lines == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(line_ready_says_when_a_pipe_would_keep_the_next_line_waiting) {
+  int ends[2];
+  BOOST_TEST_REQUIRE(::pipe(ends) == 0);
+  const auto say = [&](std::string_view text) {
+    BOOST_TEST_REQUIRE(::write(ends[1], text.data(), text.size()) ==
+                       static_cast<ssize_t>(text.size()));
+  };
+  run::line_reader reader(ends[0], 100, padding, [] { return false; });
+  run::input_line line;
+  say("a\nb-par");  // one line and the start of the next
+  BOOST_TEST(reader.line_ready());
+  BOOST_TEST_REQUIRE(reader.next(line));
+  BOOST_TEST(line.text == "a");
+  BOOST_TEST(!reader.line_ready());  // the rest of "b-part" has not come: next() would wait
+  say("t\n");
+  BOOST_TEST(reader.line_ready());
+  BOOST_TEST_REQUIRE(reader.next(line));
+  BOOST_TEST(line.text == "b-part");
+  ::close(ends[1]);
+  BOOST_TEST(reader.line_ready());  // the end of the input: next() says so at once
+  BOOST_TEST(!reader.next(line));
+  BOOST_TEST(!reader.stopped());
+  ::close(ends[0]);
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_ends_a_wait_on_an_idle_pipe) {
+  int ends[2];
+  BOOST_TEST_REQUIRE(::pipe(ends) == 0);
+  std::atomic<bool> stop{false};
+  run::line_reader reader(ends[0], 100, padding, [&] { return stop.load(); });
+  BOOST_TEST_REQUIRE(::write(ends[1], "x\n", 2) == 2);
+  run::input_line line;
+  BOOST_TEST_REQUIRE(reader.next(line));
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    stop = true;
+  });
+  BOOST_TEST(!reader.next(line));  // returns once the stop is seen, the pipe still open
+  BOOST_TEST(reader.stopped());
+  stopper.join();
+  ::close(ends[1]);
+  ::close(ends[0]);
 }
 
 BOOST_AUTO_TEST_CASE(count_lines_of_a_file) {
