@@ -48,7 +48,7 @@ std::string_view route_path(gateway_route route) noexcept {
 gateway_metrics::gateway_metrics()
     : request_seconds_(latency_bounds()),
       upstream_seconds_(latency_bounds()),
-      prompts_per_request_({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024}) {}
+      prompts_per_request_({1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096}) {}
 
 void gateway_metrics::request_started() noexcept {
   in_flight_.fetch_add(1, std::memory_order_relaxed);
@@ -84,11 +84,16 @@ void gateway_metrics::render(std::string& out, std::size_t queue_depth,
   for (std::size_t i = 0; i < upstream.size(); ++i) {
     const auto& now = upstream[i];
     auto& before = last_scrape_[i];
-    const std::uint64_t requests = now.requests_sent - before.requests_sent;
-    const std::uint64_t prompts = now.prompts_sent - before.prompts_sent;
-    if (requests > 0) {
-      prompts_per_request_.observe(static_cast<double>(prompts) / static_cast<double>(requests),
-                                   requests);
+    // The client counts its requests by size class (1, 2, 3-4, ..., 2049-4096, more), whose
+    // ends are this histogram's bounds: the buckets are exact, and so is the sum.
+    const double prompts = static_cast<double>(now.prompts_sent - before.prompts_sent);
+    bool sum_added = false;
+    for (std::size_t c = 0; c < now.requests_by_prompts.size(); ++c) {
+      const std::uint64_t requests = now.requests_by_prompts[c] - before.requests_by_prompts[c];
+      if (requests == 0) continue;
+      prompts_per_request_.add_counted(static_cast<double>(std::uint64_t{1} << c), requests,
+                                       sum_added ? 0.0 : prompts);
+      sum_added = true;
     }
     before = now;
     total.requests_sent += now.requests_sent;
@@ -140,8 +145,7 @@ void gateway_metrics::render(std::string& out, std::size_t queue_depth,
                 "prompts accepted by the clients and not yet answered");
   append_value(out, "promptpack_gateway_upstream_prompts_pending", total.prompts_pending);
   append_header(out, "promptpack_gateway_upstream_prompts_per_request", "histogram",
-                "prompts per upstream request; each scrape records the requests since the last "
-                "one at their mean size (_sum and _count are exact)");
+                "prompts per upstream request");
   prompts_per_request_.append(out, "promptpack_gateway_upstream_prompts_per_request");
   append_header(out, "promptpack_gateway_upstream_duration_seconds", "histogram",
                 "from a request's prompts submitted to their last answer: batching wait and "

@@ -69,9 +69,8 @@ class gateway_metrics {
   prometheus_histogram upstream_seconds_;
   prometheus_histogram prompts_per_request_;
 
-  // The clients count requests and prompts sent, not each request's size: each scrape records
-  // the requests sent since the last one at their mean size (so _sum and _count are exact, the
-  // buckets an approximation). The scrape's state, under its own lock.
+  // The clients count their requests by size; each scrape adds what they sent since the last
+  // one. The scrape's state, under its own lock.
   std::mutex render_mutex_;
   std::vector<client_stats> last_scrape_;
 };

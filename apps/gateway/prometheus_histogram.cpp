@@ -18,6 +18,12 @@ void prometheus_histogram::observe(double value, std::uint64_t count) noexcept {
   sum_.fetch_add(value * static_cast<double>(count), std::memory_order_relaxed);
 }
 
+void prometheus_histogram::add_counted(double bucket_end, std::uint64_t count,
+                                       double sum) noexcept {
+  observe(bucket_end, count);
+  sum_.fetch_add(sum - bucket_end * static_cast<double>(count), std::memory_order_relaxed);
+}
+
 void prometheus_histogram::append(std::string& out, std::string_view name) const {
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i <= upper_bounds_.size(); ++i) {

@@ -19,6 +19,9 @@ class prometheus_histogram {
 
   /// Records `count` observations of `value`.
   void observe(double value, std::uint64_t count = 1) noexcept;
+  /// Records `count` observations whose values were counted elsewhere in a bucket ending at
+  /// `bucket_end` (one of this histogram's bounds, or above the last), and their sum apart.
+  void add_counted(double bucket_end, std::uint64_t count, double sum) noexcept;
   /// Appends NAME_bucket{le="..."} (cumulative), NAME_sum and NAME_count lines.
   void append(std::string& out, std::string_view name) const;
 

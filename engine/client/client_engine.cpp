@@ -444,6 +444,9 @@ client_stats client_engine::stats() const {
   s.rate_limited_answers = answers;
   s.rate_limit_wait_s = std::chrono::duration<double>(waited).count();
   s.batch_size_tuning = scheduler_->tuning_summary();
+  for (std::size_t i = 0; i < s.requests_by_prompts.size(); ++i) {
+    s.requests_by_prompts[i] = counters_.requests_by_prompts[i].load(std::memory_order_relaxed);
+  }
   return s;
 }
 

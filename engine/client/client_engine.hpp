@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -30,6 +31,9 @@ namespace promptpack::detail {
 struct engine_counters {
   std::atomic<std::uint64_t> submitted{0}, succeeded{0}, failed{0}, requests{0}, prompts_sent{0},
       retried{0}, splits{0}, connects{0}, bytes_sent{0}, bytes_received{0}, in_flight{0};
+  std::array<std::atomic<std::uint64_t>,
+             std::tuple_size_v<decltype(client_stats::requests_by_prompts)>>
+      requests_by_prompts{};  // see client_stats
 };
 
 /// Shared by the client and its connection coroutines, so that in the executor form a client

@@ -124,6 +124,8 @@ class connection {
                                 std::memory_order_relaxed);
     if (transfer.error != transfer_error::unreachable && transfer.error != transfer_error::tls) {
       counters.requests.fetch_add(1, std::memory_order_relaxed);
+      counters.requests_by_prompts[client_stats::size_class(b.items.size())].fetch_add(
+          1, std::memory_order_relaxed);
       counters.prompts_sent.fetch_add(b.items.size(), std::memory_order_relaxed);
       counters.bytes_sent.fetch_add(body.size(), std::memory_order_relaxed);
     }

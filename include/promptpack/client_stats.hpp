@@ -1,6 +1,8 @@
 // Counters of a client, as a snapshot that a progress line or a /metrics page can read.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -26,6 +28,16 @@ struct client_stats {
   double rate_limit_wait_s = 0;  ///< counter, seconds endpoints were paused by rate limits
   /// adaptive_batch: each endpoint's batch size now and why ("settled at 768: ..."); else "".
   std::string batch_size_tuning;
+  /// Counters of the requests sent by their number of prompts: [0] exactly 1, [i] from
+  /// 2^(i-1) + 1 to 2^i (i = 1..12), [13] more than 4096. Their sum is requests_sent.
+  std::array<std::uint64_t, 14> requests_by_prompts{};
+
+  /// The index in requests_by_prompts of a request of `prompts` prompts (>= 1).
+  static constexpr std::size_t size_class(std::size_t prompts) noexcept {
+    std::size_t i = 0;
+    while (i < 13 && (std::size_t{1} << i) < prompts) ++i;
+    return i;
+  }
 };
 
 }  // namespace promptpack

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -22,10 +23,14 @@ double sample(const std::string& page, const std::string& name) {
   return std::strtod(page.c_str() + at + name.size() + 2, nullptr);
 }
 
-client_stats sent(std::uint64_t requests, std::uint64_t prompts) {
+// A client's counters after sending requests of these sizes.
+client_stats sent(std::initializer_list<std::size_t> sizes) {
   client_stats s;
-  s.requests_sent = requests;
-  s.prompts_sent = prompts;
+  for (const std::size_t prompts : sizes) {
+    ++s.requests_sent;
+    s.prompts_sent += prompts;
+    ++s.requests_by_prompts[client_stats::size_class(prompts)];
+  }
   return s;
 }
 
@@ -67,7 +72,7 @@ BOOST_AUTO_TEST_CASE(requests_are_counted_by_route_and_status) {
 BOOST_AUTO_TEST_CASE(prompts_per_upstream_request_come_from_the_clients_counters) {
   gw::gateway_metrics metrics;
   std::string first;
-  metrics.render(first, 0, {sent(2, 20), sent(1, 1)});  // means 10 and 1
+  metrics.render(first, 0, {sent({8, 12}), sent({1})});
   BOOST_TEST(sample(first, "promptpack_gateway_upstream_requests_total") == 3);
   BOOST_TEST(sample(first, "promptpack_gateway_upstream_prompts_total") == 21);
   BOOST_TEST(sample(first, "promptpack_gateway_upstream_prompts_per_request_count") == 3);
@@ -75,18 +80,29 @@ BOOST_AUTO_TEST_CASE(prompts_per_upstream_request_come_from_the_clients_counters
   BOOST_TEST(sample(first, R"(promptpack_gateway_upstream_prompts_per_request_bucket{le="1"})") ==
              1);
   BOOST_TEST(sample(first, R"(promptpack_gateway_upstream_prompts_per_request_bucket{le="8"})") ==
-             1);
+             2);
   BOOST_TEST(sample(first, R"(promptpack_gateway_upstream_prompts_per_request_bucket{le="16"})") ==
              3);
   // The next scrape adds only what was sent since: 4 requests of 64 prompts.
   std::string second;
-  metrics.render(second, 0, {sent(6, 276), sent(1, 1)});
+  metrics.render(second, 0, {sent({8, 12, 64, 64, 64, 64}), sent({1})});
   BOOST_TEST(sample(second, "promptpack_gateway_upstream_prompts_per_request_count") == 7);
   BOOST_TEST(sample(second, "promptpack_gateway_upstream_prompts_per_request_sum") == 277);
   BOOST_TEST(sample(second, R"(promptpack_gateway_upstream_prompts_per_request_bucket{le="32"})") ==
              3);
   BOOST_TEST(sample(second, R"(promptpack_gateway_upstream_prompts_per_request_bucket{le="64"})") ==
              7);
+}
+
+BOOST_AUTO_TEST_CASE(size_classes_end_at_powers_of_two) {
+  BOOST_TEST(client_stats::size_class(1) == 0u);
+  BOOST_TEST(client_stats::size_class(2) == 1u);
+  BOOST_TEST(client_stats::size_class(3) == 2u);
+  BOOST_TEST(client_stats::size_class(4) == 2u);
+  BOOST_TEST(client_stats::size_class(5) == 3u);
+  BOOST_TEST(client_stats::size_class(4096) == 12u);
+  BOOST_TEST(client_stats::size_class(4097) == 13u);
+  BOOST_TEST(client_stats::size_class(1u << 20) == 13u);
 }
 
 BOOST_AUTO_TEST_CASE(upstream_latency_and_errors_by_type) {
