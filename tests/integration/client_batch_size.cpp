@@ -18,7 +18,6 @@ namespace {
 
 using promptpack::client;
 using promptpack::client_config;
-using promptpack::errc;
 using promptpack::reference::generator_kind;
 using promptpack::reference::reference_config;
 using promptpack::test::check_echo;
