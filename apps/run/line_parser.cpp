@@ -1,6 +1,8 @@
 // The JSONL line decoder: custom_id, prompt or messages or an OpenAI batch request, overrides.
 #include "run/line_parser.hpp"
 
+#include "run/plain_line.hpp"
+
 #include <simdjson.h>
 
 #include <charconv>
@@ -236,7 +238,7 @@ struct line_parser::impl {
   }
 };
 
-line_parser::line_parser() : impl_(std::make_unique<impl>()) {}
+line_parser::line_parser(plain_path path) : impl_(std::make_unique<impl>()), plain_path_(path) {}
 line_parser::~line_parser() = default;
 
 bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_line& out,
@@ -248,6 +250,20 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
   out.overrides = {};
   impl_->saw_prompt = false;
   error.clear();
+
+  if (plain_path_ == plain_path::on) {
+    plain_line plain;
+    if (read_plain_line(line, plain)) {
+      if (plain.has_custom_id) {
+        out.custom_id.assign(plain.custom_id);
+        out.has_custom_id = true;
+      } else {
+        out.custom_id = std::to_string(line_number);
+      }
+      out.prompt.assign(plain.prompt);
+      return true;
+    }
+  }
 
   simdjson::ondemand::document doc;
   object root;

@@ -12,7 +12,11 @@ namespace promptpack::run {
 /// One per reading thread; reuses its simdjson parser. Never throws on bad input.
 class line_parser {
  public:
-  line_parser();
+  /// Whether plain lines ({"custom_id", "prompt"} with no escapes, see plain_line.hpp) skip
+  /// simdjson. Always on in the job; off only to test that both paths decode alike.
+  enum class plain_path : bool { off, on };
+
+  explicit line_parser(plain_path path = plain_path::on);
   ~line_parser();
 
   /// Decodes `line`, which must be followed in memory by at least `padding()` readable bytes
@@ -26,6 +30,7 @@ class line_parser {
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
+  plain_path plain_path_;
 };
 
 }  // namespace promptpack::run

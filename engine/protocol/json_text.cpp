@@ -169,6 +169,18 @@ bool is_valid_utf8(std::string_view text) noexcept {
   return true;
 }
 
+std::size_t json_unescaped_prefix(std::string_view text) noexcept {
+  const auto* const begin = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* const end = begin + text.size();
+  const unsigned char* p = begin;
+  while (p != end) {
+    const std::size_t clean = clean_prefix<false>(p, end, begin);
+    p += clean;
+    if (clean < 16) break;
+  }
+  return static_cast<std::size_t>(p - begin);
+}
+
 void append_json_string(std::string& out, std::string_view text) {
   append_escaped<false>(out, text);
 }

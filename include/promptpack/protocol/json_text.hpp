@@ -1,6 +1,7 @@
 // Low-level API: JSON string escaping and UTF-8 validation, for tools that write protocol JSON.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -8,6 +9,10 @@ namespace promptpack {
 
 /// True when `text` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
 bool is_valid_utf8(std::string_view text) noexcept;
+
+/// The length of the longest prefix of `text` that a JSON string carries as is: up to the first
+/// `"`, `\` or byte below 0x20 (bytes >= 0x80 are not checked). 16 bytes a step.
+std::size_t json_unescaped_prefix(std::string_view text) noexcept;
 
 /// Appends `text` to `out` as a quoted JSON string: `"`, `\` and every byte below 0x20 escaped.
 /// `text` must be valid UTF-8 (check with is_valid_utf8 first); bytes >= 0x80 are copied as is.

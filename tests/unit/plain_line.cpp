@@ -1,0 +1,107 @@
+// Tests for the plain-line fast path: what it reads, what it leaves to the full parser, and that
+// the job's decoder gives the same result with and without it.
+#include "run/plain_line.hpp"
+#include "run/line_parser.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+namespace run = promptpack::run;
+using run::plain_line;
+
+bool plain(std::string_view line) {
+  plain_line out;
+  return run::read_plain_line(line, out);
+}
+
+// What one line_parser makes of a line, in one comparable text.
+std::string decoded(run::line_parser& parser, std::string_view text) {
+  std::string buffer(text);
+  buffer.append(run::line_parser::padding(), ' ');
+  run::job_line line;
+  std::string error;
+  const bool ok = parser.parse(std::string_view(buffer.data(), text.size()), 7, line, error);
+  return std::string(ok ? "ok" : "error") + "|" + error + "|" + std::to_string(int(line.form)) +
+         "|" + std::to_string(line.has_custom_id) + "|" + line.custom_id + "|" + line.prompt + "|" +
+         line.overrides.key();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(plain_line_reading)
+
+BOOST_AUTO_TEST_CASE(reads_both_orders_and_any_json_whitespace) {
+  plain_line out;
+  BOOST_TEST_REQUIRE(
+      run::read_plain_line(R"({"custom_id":"req-1","prompt":"The capital is"})", out));
+  BOOST_TEST(out.has_custom_id);
+  BOOST_TEST(out.custom_id == "req-1");
+  BOOST_TEST(out.prompt == "The capital is");
+
+  BOOST_TEST_REQUIRE(
+      run::read_plain_line(" {\t\"prompt\" : \"p\" ,\r\"custom_id\":\"c\" }\r", out));
+  BOOST_TEST(out.custom_id == "c");
+  BOOST_TEST(out.prompt == "p");
+
+  BOOST_TEST_REQUIRE(run::read_plain_line(R"({"prompt":""})", out));
+  BOOST_TEST(!out.has_custom_id);
+  BOOST_TEST(out.prompt.empty());
+
+  BOOST_TEST_REQUIRE(run::read_plain_line("{\"prompt\":\"caf\xC3\xA9 \xF0\x9F\x98\x80\"}", out));
+  BOOST_TEST(out.prompt == "caf\xC3\xA9 \xF0\x9F\x98\x80");
+}
+
+BOOST_AUTO_TEST_CASE(leaves_every_other_line_to_the_full_parser) {
+  BOOST_TEST(!plain(R"({"custom_id":"a"})"));                     // no prompt
+  BOOST_TEST(!plain(R"({"custom_id":"a","prompt":"x\ny"})"));     // an escape
+  BOOST_TEST(!plain(R"({"custom_id":"a\u0041","prompt":"x"})"));  // an escape in the id
+  BOOST_TEST(!plain("{\"prompt\":\"a\tb\"}"));                    // a raw control byte
+  BOOST_TEST(!plain("{\"prompt\":\"\xC3\"}"));                    // cut UTF-8
+  BOOST_TEST(!plain("{\"prompt\":\"\xED\xA0\x80\"}"));            // a surrogate
+  BOOST_TEST(!plain(R"({"custom_id":7,"prompt":"x"})"));          // a number id
+  BOOST_TEST(!plain(R"({"prompt":"x","max_tokens":3})"));         // an override
+  BOOST_TEST(!plain(R"({"prompt":"x","model":"m"})"));            // a string override
+  BOOST_TEST(!plain(R"({"prompt":"x","prompt":"y"})"));           // a repeated member
+  BOOST_TEST(!plain(R"({"custom_id":"a","custom_id":"b","prompt":"y"})"));
+  BOOST_TEST(!plain(R"({"prompt":"x",})"));   // a trailing comma
+  BOOST_TEST(!plain(R"({"prompt":"x"} x)"));  // content after the object
+  BOOST_TEST(!plain(R"({"prompt":"x"}{})"));
+  BOOST_TEST(!plain(R"({"prompt":"x")"));  // cut short
+  BOOST_TEST(!plain(R"({"prompt":"x)"));
+  BOOST_TEST(!plain(R"({"prompt" "x"})"));  // no colon
+  BOOST_TEST(!plain(R"({"messages":[]})"));
+  BOOST_TEST(!plain(R"(["prompt","x"])"));
+  BOOST_TEST(!plain(""));
+  BOOST_TEST(!plain("{}"));
+}
+
+// The job relies on this: a line decodes the same whichever path reads it.
+BOOST_AUTO_TEST_CASE(decodes_as_the_full_parser_does) {
+  run::line_parser fast(run::line_parser::plain_path::on);
+  run::line_parser full(run::line_parser::plain_path::off);
+  const std::vector<std::string> lines = {
+      R"({"custom_id":"req-1","prompt":"The capital is"})",
+      R"({"prompt":"no id"})",
+      " {\t\"prompt\" : \"p\" ,\r\"custom_id\":\"c\" }\r",
+      R"({"custom_id":"","prompt":""})",
+      "{\"prompt\":\"caf\xC3\xA9\"}",
+      "{\"prompt\":\"\xC3\"}",
+      "{\"prompt\":\"\xF4\x90\x80\x80\"}",
+      "{\"prompt\":\"a\x01\"}",
+      R"({"prompt":"x","prompt":"y"})",
+      R"({"custom_id":"a","custom_id":"b","prompt":"y"})",
+      R"({"prompt":"x"} x)",
+      R"({"prompt":"x",})",
+      R"({"prompt":"x")",
+      R"({"custom_id":7,"prompt":"x"})",
+      R"({"custom_id":"a","prompt":"x\"y"})",
+  };
+  for (const auto& line : lines) BOOST_TEST(decoded(fast, line) == decoded(full, line), line);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
