@@ -1,6 +1,8 @@
 // Parses endpoint answers in place with simdjson On-Demand and matches them to the prompts sent.
 #include <promptpack/protocol/response_parser.hpp>
 
+#include "protocol/plain_response.hpp"
+
 #include <simdjson.h>
 
 #include <algorithm>
@@ -52,17 +54,14 @@ std::string_view truncate_utf8(std::string_view text, std::size_t limit) noexcep
   return text.substr(0, limit);
 }
 
-// One element of "data" as read from the body.
-struct entry {
-  std::string_view echo;  // the echoed "prompt" (valid when has_echo)
-  std::uint32_t first_output = 0;
-  std::uint32_t output_count = 0;
-  bool has_echo = false;
-};
+using entry = detail::response_entry;
 
 }  // namespace
 
 struct response_parser::impl {
+  explicit impl(plain_path path) : plain_path_(path) {}
+
+  plain_path plain_path_;
   ondemand::parser json_;
   parsed_response result_;
   std::vector<entry> entries_;
@@ -81,9 +80,9 @@ struct response_parser::impl {
                                    ondemand::document* doc);
   void shape(std::string message);
 
-  simdjson::error_code parse_data(ondemand::value data);
-  simdjson::error_code parse_entry(ondemand::value value, std::uint32_t index);
-  simdjson::error_code parse_output(ondemand::value value, std::uint32_t index, entry& e);
+  simdjson::error_code parse_data(ondemand::value& data);
+  simdjson::error_code parse_entry(ondemand::value& value, std::uint32_t index);
+  simdjson::error_code parse_output(ondemand::value& value, std::uint32_t index, entry& e);
   void match(std::span<const std::string_view> prompts);
   bool match_by_text(std::span<const std::string_view> prompts);
   void answer(std::size_t prompt, const entry& e, std::size_t index) {
@@ -139,6 +138,11 @@ const parsed_response& response_parser::impl::parse(std::string& body,
   shape_error_ = false;
 
   if (body.empty()) return fail(std::string("response body is empty").append(expected_shape));
+  if (plain_path_ == plain_path::on &&
+      detail::read_plain_response(body, entries_, result_.outputs)) {
+    match(prompts);
+    return result_;
+  }
   // simdjson reads up to SIMDJSON_PADDING bytes past the end; parse in place, without a copy.
   if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) {
     body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
@@ -221,7 +225,7 @@ const parsed_response& response_parser::impl::parse(std::string& body,
   return result_;
 }
 
-simdjson::error_code response_parser::impl::parse_data(ondemand::value data) {
+simdjson::error_code response_parser::impl::parse_data(ondemand::value& data) {
   ondemand::json_type type;
   if (const auto error = data.type().get(type)) return error;
   if (type != ondemand::json_type::array) {
@@ -242,7 +246,7 @@ simdjson::error_code response_parser::impl::parse_data(ondemand::value data) {
   return simdjson::SUCCESS;
 }
 
-simdjson::error_code response_parser::impl::parse_entry(ondemand::value value,
+simdjson::error_code response_parser::impl::parse_entry(ondemand::value& value,
                                                         std::uint32_t index) {
   ondemand::json_type type;
   if (const auto error = value.type().get(type)) return error;
@@ -294,8 +298,8 @@ simdjson::error_code response_parser::impl::parse_entry(ondemand::value value,
   return simdjson::SUCCESS;
 }
 
-simdjson::error_code response_parser::impl::parse_output(ondemand::value value, std::uint32_t index,
-                                                         entry& e) {
+simdjson::error_code response_parser::impl::parse_output(ondemand::value& value,
+                                                         std::uint32_t index, entry& e) {
   ondemand::json_type type;
   if (const auto error = value.type().get(type)) return error;
   std::string_view text;
@@ -394,7 +398,7 @@ bool response_parser::impl::match_by_text(std::span<const std::string_view> prom
   return true;
 }
 
-response_parser::response_parser() : impl_(std::make_unique<impl>()) {}
+response_parser::response_parser(plain_path path) : impl_(std::make_unique<impl>(path)) {}
 response_parser::~response_parser() = default;
 response_parser::response_parser(response_parser&&) noexcept = default;
 response_parser& response_parser::operator=(response_parser&&) noexcept = default;

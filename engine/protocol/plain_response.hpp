@@ -1,0 +1,30 @@
+// The common endpoint answer, {"data":[{"prompt","output":[...]}],"message":"ok"} with no escapes,
+// read without a JSON parser.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace promptpack::detail {
+
+/// One element of "data": its echoed prompt and where its outputs are in the output list.
+struct response_entry {
+  std::string_view echo;  ///< the echoed "prompt" (valid when has_echo)
+  std::uint32_t first_output = 0;
+  std::uint32_t output_count = 0;
+  bool has_echo = false;
+};
+
+/// Reads `body` when it is one object with a "data" array and at most one "message":"ok", each
+/// entry of "data" an object with one "output" array of strings and at most one "prompt" string,
+/// other members ("params", ...) any JSON value, in any order with JSON whitespace anywhere, where
+/// no string has a backslash or a control byte and the body is valid UTF-8. With no escapes a
+/// string's text between its quotes is its value, so the views point into `body`. Returns false
+/// for every other body, well-formed or not, with `entries` and `outputs` cleared: the full parser
+/// then decides, so this path never reports an error and never accepts what the full parser
+/// refuses.
+bool read_plain_response(std::string_view body, std::vector<response_entry>& entries,
+                         std::vector<std::string_view>& outputs);
+
+}  // namespace promptpack::detail

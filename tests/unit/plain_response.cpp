@@ -1,0 +1,117 @@
+// Tests for the plain-answer fast path: what it reads, what it leaves to simdjson, and that the
+// response parser gives the same result with and without it.
+#include "protocol/plain_response.hpp"
+
+#include <promptpack/protocol/response_parser.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using promptpack::response_parser;
+using promptpack::detail::read_plain_response;
+using promptpack::detail::response_entry;
+
+bool plain(std::string_view body) {
+  std::vector<response_entry> entries;
+  std::vector<std::string_view> outputs;
+  const bool read = read_plain_response(body, entries, outputs);
+  if (!read) BOOST_TEST((entries.empty() && outputs.empty()), "left entries behind: " << body);
+  return read;
+}
+
+// What a parser makes of a body, as one comparable text.
+std::string parsed(response_parser& parser, std::string body,
+                   const std::vector<std::string_view>& prompts) {
+  const auto& result = parser.parse(body, prompts);
+  std::string text =
+      std::to_string(int(result.status)) + "|" + result.message + "|" + result.unanswered_reason;
+  for (std::size_t i = 0; i < result.answers.size(); ++i) {
+    text += "|";
+    if (!result.answers[i].answered) continue;
+    for (auto output : result.outputs_of(i)) text.append(output).append(";");
+  }
+  return text;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(plain_response_reading)
+
+BOOST_AUTO_TEST_CASE(reads_the_protocols_answers) {
+  std::vector<response_entry> entries;
+  std::vector<std::string_view> outputs;
+  const std::string body =
+      R"({"data": [{"prompt": "p1", "output": ["a", "b"], "params": {"temperature": 0.7,)"
+      R"( "top_k": 40, "top_p": 1, "stop": ["x"], "seed": null, "n": -1.5e+3, "s": true}},)"
+      "\n {\"output\":[]}, {\"output\":[\"caf\xC3\xA9\"],\"prompt\":\"p3\"}], \"message\": \"ok\"}";
+  BOOST_TEST_REQUIRE(read_plain_response(body, entries, outputs));
+  BOOST_TEST_REQUIRE(entries.size() == 3u);
+  BOOST_TEST(entries[0].has_echo);
+  BOOST_TEST(entries[0].echo == "p1");
+  BOOST_TEST(entries[0].output_count == 2u);
+  BOOST_TEST(!entries[1].has_echo);
+  BOOST_TEST(entries[1].output_count == 0u);
+  BOOST_TEST(entries[2].first_output == 2u);
+  BOOST_TEST(entries[2].echo == "p3");
+  BOOST_TEST_REQUIRE(outputs.size() == 3u);
+  BOOST_TEST(outputs[0] == "a");
+  BOOST_TEST(outputs[1] == "b");
+  BOOST_TEST(outputs[2] == "caf\xC3\xA9");
+
+  BOOST_TEST(plain(R"({"message":"ok","data":[]})"));
+  BOOST_TEST(plain(R"({"data":[{"output":["x"]}]})"));  // "message" may be left out
+  BOOST_TEST(plain(R"({"id":7,"data":[{"output":["x"]}],"usage":{"a":[1,{"b":[]}]}})"));
+}
+
+BOOST_AUTO_TEST_CASE(leaves_every_other_body_to_simdjson) {
+  BOOST_TEST(!plain(R"({"data":[{"output":["a\nb"]}]})"));              // an escape
+  BOOST_TEST(!plain("{\"data\":[{\"output\":[\"a\tb\"]}]}"));           // a raw control byte
+  BOOST_TEST(!plain("{\"data\":[{\"output\":[\"\xC3\"]}]}"));           // cut UTF-8
+  BOOST_TEST(!plain(R"({"data":[{"output":"x"}]})"));                   // a bare string output
+  BOOST_TEST(!plain(R"({"data":[{"output":[1]}]})"));                   // not a string
+  BOOST_TEST(!plain(R"({"data":[{"prompt":"p"}]})"));                   // no output
+  BOOST_TEST(!plain(R"({"data":[{"output":["a"],"output":["b"]}]})"));  // repeated
+  BOOST_TEST(!plain(R"({"data":[],"data":[]})"));
+  BOOST_TEST(!plain(R"({"data":[],"message":"overloaded"})"));  // an endpoint error
+  BOOST_TEST(!plain(R"({"message":"ok"})"));                    // no data
+  BOOST_TEST(!plain(R"({"data":null,"message":"ok"})"));
+  BOOST_TEST(!plain(R"({"data":[{"output":["a"]}]} {})"));                 // trailing content
+  BOOST_TEST(!plain(R"({"data":[{"output":["a"]},]})"));                   // a trailing comma
+  BOOST_TEST(!plain(R"({"data":[{"output":["a"]}])"));                     // cut short
+  BOOST_TEST(!plain(R"({"data":[{"output":["a"],"params":{"t":01}}]})"));  // not a JSON number
+  BOOST_TEST(!plain(R"({"data":[{"output":["a"],"params":{"t":.5}}]})"));
+  BOOST_TEST(!plain(R"({"data":[{"output":["a"],"params":{"t":1.}}]})"));
+  BOOST_TEST(!plain(R"({"data":[{"output":["a"],"params":{"t":tru}}]})"));
+  BOOST_TEST(!plain(R"({"data":[{"output":["a"],"params":{"t":nullx}}]})"));
+  BOOST_TEST(!plain(R"({"data":[{"output":["a"],"x":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}]})"));
+  BOOST_TEST(!plain(""));
+  BOOST_TEST(!plain("[]"));
+}
+
+// The engine relies on this: an answer means the same whichever path reads it.
+BOOST_AUTO_TEST_CASE(parses_as_simdjson_does) {
+  response_parser fast(response_parser::plain_path::on);
+  response_parser full(response_parser::plain_path::off);
+  const std::vector<std::string_view> prompts = {"p1", "p2", "p1"};
+  const std::vector<std::string> bodies = {
+      R"({"data":[{"prompt":"p1","output":["a"]},{"prompt":"p2","output":["b"]},)"
+      R"({"prompt":"p1","output":["c"]}],"message":"ok"})",
+      R"({"data":[{"prompt":"p2","output":["b"]},{"prompt":"p1","output":["a"]}]})",
+      R"({"data":[{"output":["a"]},{"output":[]},{"output":["c","d"]}],"message":"ok"})",
+      R"({"data":[{"output":["a"]},{"output":["b"]},{"output":["c"]},{"output":["d"]}]})",
+      R"({"data":[{"prompt":"zz","output":["a"]}],"message":"ok"})",
+      R"({"data":[{"output":["a"],"params":{"temperature":0.7,"top_k":40}}],"message":"ok"})",
+      R"({"data":[{"output":["a\nb"]}]})",
+      R"({"data":[{"output":["a"]}]} x)",
+      R"({"data":[{"output":["a"]}],"message":"busy"})",
+  };
+  for (const auto& body : bodies)
+    BOOST_TEST(parsed(fast, body, prompts) == parsed(full, body, prompts), body);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
