@@ -13,8 +13,10 @@
 
 namespace promptpack::run {
 
-// Large reads keep the syscall count negligible at a million lines a second.
-constexpr std::size_t read_chunk_bytes = 4u << 20;
+// Reads of 256 KiB keep the syscall count negligible at a million lines a second, and are small
+// enough that a chunk is still in cache when its lines are parsed (4 MiB: the same CPU, 8 MB more
+// resident).
+constexpr std::size_t read_chunk_bytes = 256u << 10;
 constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
 
 line_reader::line_reader(int fd, std::size_t max_line_bytes, std::size_t padding,

@@ -3,49 +3,19 @@
 #include "run/plain_line.hpp"
 
 #include <promptpack/protocol/json_text.hpp>
+#include <promptpack/protocol/plain_json.hpp>
 
 namespace promptpack::run {
-namespace {
-
-// A cursor over the line; every read is bounds-checked against the line's end.
-struct cursor {
-  const char* p;
-  const char* end;
-
-  void skip_whitespace() noexcept {
-    while (p != end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) ++p;
-  }
-  bool take(char c) noexcept {
-    skip_whitespace();
-    if (p == end || *p != c) return false;
-    ++p;
-    return true;
-  }
-  // A string with no escape and no control byte, the opening quote already taken.
-  bool plain_string(std::string_view& out) noexcept {
-    const std::string_view rest(p, static_cast<std::size_t>(end - p));
-    const std::size_t length = json_unescaped_prefix(rest);
-    if (length == rest.size() || rest[length] != '"') return false;
-    out = rest.substr(0, length);
-    p += length + 1;
-    return true;
-  }
-};
-
-}  // namespace
 
 bool read_plain_line(std::string_view line, plain_line& out) noexcept {
   out = {};
-  cursor c{line.data(), line.data() + line.size()};
+  plain_json_cursor c(line);
   bool has_prompt = false;
   if (!c.take('{')) return false;
   do {
     std::string_view key;
     std::string_view value;
-    if (!c.take('"') || !c.plain_string(key) || !c.take(':') || !c.take('"') ||
-        !c.plain_string(value)) {
-      return false;
-    }
+    if (!c.member_name(key) || !c.plain_string(value)) return false;
     // A repeated member is left to the full parser, whose rule for it is the one that counts.
     if (key == "prompt" && !has_prompt) {
       out.prompt = value;
@@ -58,10 +28,9 @@ bool read_plain_line(std::string_view line, plain_line& out) noexcept {
     }
   } while (c.take(','));
   if (!c.take('}')) return false;
-  c.skip_whitespace();
   // Only bytes >= 0x80 are left to check, and only in the strings; the rest of the line is ASCII
   // by now. Checking the whole line is simpler and as exact.
-  return c.p == c.end && has_prompt && is_valid_utf8(line);
+  return c.at_end() && has_prompt && is_valid_utf8(line);
 }
 
 }  // namespace promptpack::run

@@ -18,8 +18,8 @@ struct response_entry {
 
 /// Reads `body` when it is one object with a "data" array and at most one "message":"ok", each
 /// entry of "data" an object with one "output" array of strings and at most one "prompt" string,
-/// other members ("params", ...) any JSON value, in any order with JSON whitespace anywhere, where
-/// no string has a backslash or a control byte and the body is valid UTF-8. With no escapes a
+/// other members ("params", ...) any JSON value, in any order with spaces anywhere, where the body
+/// has no backslash and no control byte (so no newline or tab either) and is valid UTF-8. With no escapes a
 /// string's text between its quotes is its value, so the views point into `body`. Returns false
 /// for every other body, well-formed or not, with `entries` and `outputs` cleared: the full parser
 /// then decides, so this path never reports an error and never accepts what the full parser

@@ -1,0 +1,77 @@
+// Low-level API: reading JSON whose strings have no escapes, without a parser, for fast paths
+// that fall back to a real parser whenever the text is anything else.
+#pragma once
+
+#include <cstring>
+#include <string_view>
+
+namespace promptpack {
+
+/// True when `text` has no `\` and no byte below 0x20: every well-formed JSON string in it is then
+/// plain, its value the bytes between its quotes. 16 bytes a step.
+bool has_no_escapes_or_controls(std::string_view text) noexcept;
+
+/// A cursor over JSON text that accepts only strings with no escapes. Each call takes one token
+/// (after any JSON whitespace) and returns false, taking nothing more, when the text is not that
+/// token: the caller then gives the text to a full parser. Every read is bounds-checked; the text
+/// needs no padding. UTF-8 is not checked here.
+class plain_json_cursor {
+ public:
+  explicit plain_json_cursor(std::string_view text) noexcept
+      : p_(text.data()),
+        end_(text.data() + text.size()),
+        clean_(has_no_escapes_or_controls(text)) {}
+
+  /// True when the whole text has no backslash and no control byte (has_no_escapes_or_controls):
+  /// strings are then found with one memchr each.
+  bool clean() const noexcept { return clean_; }
+  /// True when only whitespace is left.
+  bool at_end() noexcept {
+    skip_whitespace();
+    return p_ == end_;
+  }
+  /// Takes the byte `c`.
+  bool take(char c) noexcept {
+    skip_whitespace();
+    if (p_ == end_ || *p_ != c) return false;
+    ++p_;
+    return true;
+  }
+  /// Takes a string with no escape and no control byte; `out` views its text, quotes excluded.
+  bool plain_string(std::string_view& out) noexcept {
+    if (!take('"')) return false;
+    const char* close = nullptr;
+    if (clean_) {
+      // The whole text has no backslash or control byte: the next quote closes the string.
+      close = static_cast<const char*>(std::memchr(p_, '"', static_cast<std::size_t>(end_ - p_)));
+    } else {
+      close = unescaped_end();
+    }
+    if (close == nullptr) return false;
+    out = std::string_view(p_, static_cast<std::size_t>(close - p_));
+    p_ = close + 1;
+    return true;
+  }
+  /// Takes `"name":`, a member's name and its colon.
+  bool member_name(std::string_view& name) noexcept { return plain_string(name) && take(':'); }
+  /// Takes any one JSON value whose strings are plain, nested at most 16 deep, checking its
+  /// grammar (numbers included) on the way.
+  bool skip_value() noexcept { return skip_value(0); }
+
+ private:
+  void skip_whitespace() noexcept {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\r' || *p_ == '\n')) ++p_;
+  }
+  // The closing quote of the string at p_ when nothing before it needs an escape, else null.
+  const char* unescaped_end() const noexcept;
+  bool skip_value(int depth) noexcept;
+  bool take_word(std::string_view word) noexcept;
+  bool take_number() noexcept;
+  bool digits() noexcept;
+
+  const char* p_;
+  const char* end_;
+  bool clean_;
+};
+
+}  // namespace promptpack

@@ -1,0 +1,76 @@
+// Tests for the plain-JSON cursor: the whole-text check, strings on both of its paths, and
+// skipped values, whose grammar it must check as a parser would.
+#include <promptpack/protocol/plain_json.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace {
+
+using promptpack::has_no_escapes_or_controls;
+using promptpack::plain_json_cursor;
+
+bool skips(std::string_view text) {
+  plain_json_cursor c(text);
+  return c.skip_value() && c.at_end();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(plain_json)
+
+BOOST_AUTO_TEST_CASE(finds_escapes_and_controls_at_every_offset) {
+  // Every position of a 40-byte text, so both the 16-byte steps and the tail are covered.
+  for (std::size_t at = 0; at < 40; ++at) {
+    for (const char bad : {'\\', '\0', '\x1F', '\n', '\t'}) {
+      std::string text(40, 'a');
+      BOOST_TEST(has_no_escapes_or_controls(text));
+      text[at] = bad;
+      BOOST_TEST(!has_no_escapes_or_controls(text), "byte " << int(bad) << " at " << at);
+    }
+  }
+  BOOST_TEST(has_no_escapes_or_controls("\"quotes\" and \xC3\xA9 are fine"));
+  BOOST_TEST(has_no_escapes_or_controls(""));
+}
+
+BOOST_AUTO_TEST_CASE(strings_read_alike_with_and_without_whitespace_controls) {
+  // The second text has a newline between tokens, so the cursor cannot take the whole-text
+  // shortcut and checks each string itself.
+  for (const std::string text : {"[\"ab\", \"\", \"c d\"]", "[\"ab\",\n\"\",\t\"c d\"]"}) {
+    plain_json_cursor c(text);
+    std::string_view a, b, d;
+    BOOST_TEST_REQUIRE(c.take('['));
+    BOOST_TEST_REQUIRE(c.plain_string(a));
+    BOOST_TEST_REQUIRE(c.take(','));
+    BOOST_TEST_REQUIRE(c.plain_string(b));
+    BOOST_TEST_REQUIRE(c.take(','));
+    BOOST_TEST_REQUIRE(c.plain_string(d));
+    BOOST_TEST(c.take(']'));
+    BOOST_TEST(c.at_end());
+    BOOST_TEST(a == "ab");
+    BOOST_TEST(b.empty());
+    BOOST_TEST(d == "c d");
+  }
+  std::string_view s;
+  BOOST_TEST(!plain_json_cursor("\"a\\\"b\"").plain_string(s));  // an escaped quote
+  BOOST_TEST(!plain_json_cursor("\"a\nb\"\n").plain_string(s));  // a raw newline inside
+  BOOST_TEST(!plain_json_cursor("\"abc").plain_string(s));       // no closing quote
+  BOOST_TEST(!plain_json_cursor("abc").plain_string(s));
+}
+
+BOOST_AUTO_TEST_CASE(skipped_values_follow_the_json_grammar) {
+  for (std::string_view ok :
+       {"0", "-0", "12", "-1.5e+3", "1E9", "0.25", "true", "false", "null", "\"s\"", "[]", "{}",
+        "[1, [2, {\"a\": [true]}]]", "{\"t\": 0.7, \"k\": 40, \"stop\": [\"x\"]}"}) {
+    BOOST_TEST(skips(ok), ok);
+  }
+  for (std::string_view bad :
+       {"", "-", "01", ".5", "1.", "1e", "+1", "tru", "nul", "True", "[1,]", "[1 2]", "{\"a\"}",
+        "{\"a\":}", "{a:1}", "[", "\"s", "[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]"}) {
+    BOOST_TEST(!skips(bad), bad);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
