@@ -4,11 +4,10 @@
 #include "http/http_session.hpp"
 #include "http/http_settings.hpp"
 #include "http/http_transfer.hpp"
+#include "http/request_head.hpp"
 #include "http/stream_opener.hpp"
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include <functional>
 #include <optional>
@@ -16,7 +15,7 @@
 
 namespace promptpack::detail {
 
-/// Carries exchanges for one connection slot of an endpoint. The request's fields are set once;
+/// Carries exchanges for one connection slot of an endpoint. The request's head is built once;
 /// each exchange fills its body. A session lives from an open to the first doubt; the next
 /// exchange opens a new one, so nothing read on one session can reach another.
 ///
@@ -30,23 +29,10 @@ class http_connection {
   using opener = std::function<boost::asio::awaitable<opened_stream<Stream>>()>;
 
   http_connection(http_settings settings, opener open)
-      : settings_(std::move(settings)), open_(std::move(open)) {
-    namespace http = boost::beast::http;
-    request_.method(http::verb::post);
-    request_.target(settings_.target);
-    request_.version(11);
-    request_.set(http::field::host, settings_.host_header);
-    request_.set(http::field::user_agent, "promptpack/0.1");
-    request_.set(http::field::content_type, "application/json");
-    request_.set(http::field::accept, "application/json");
-    if (!settings_.api_key.empty())
-      request_.set(http::field::authorization, "Bearer " + settings_.api_key);
-    for (const auto& [name, value] : settings_.headers) request_.set(name, value);
-    request_.keep_alive(true);
-  }
+      : settings_(std::move(settings)), open_(std::move(open)), head_(settings_) {}
 
   /// The body of the next request; the caller fills it before each exchange. Reused.
-  std::string& request_body() noexcept { return request_.body(); }
+  std::string& request_body() noexcept { return body_; }
 
   /// How many connections this slot has opened (or tried to), for the connect counter.
   int opens() const noexcept { return opens_; }
@@ -54,7 +40,7 @@ class http_connection {
   /// Sends the request body and reads its final response into `response_body`.
   boost::asio::awaitable<http_transfer> async_exchange(std::string& response_body,
                                                        std::size_t padding) {
-    request_.content_length(request_.body().size());
+    const std::string_view head = head_.for_body(body_.size());
     for (;;) {
       const bool fresh = !session_;
       if (fresh) {
@@ -69,7 +55,7 @@ class http_connection {
         }
         session_.emplace(std::move(*opened.stream), settings_);
       }
-      auto out = co_await session_->async_exchange(request_, response_body, padding);
+      auto out = co_await session_->async_exchange(head, body_, response_body, padding);
       if (session_->closed()) session_.reset();
       if (out.error == transfer_error::stale && !fresh) continue;  // once more, on a new session
       co_return out;
@@ -85,7 +71,8 @@ class http_connection {
  private:
   http_settings settings_;
   opener open_;
-  boost::beast::http::request<boost::beast::http::string_body> request_;
+  request_head head_;
+  std::string body_;
   std::optional<http_session<Stream>> session_;
   int opens_ = 0;
 };

@@ -10,15 +10,17 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
+#include <array>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace promptpack::detail {
 
@@ -45,11 +47,13 @@ class http_session {
   bool reused() const noexcept { return exchanges_ > 0; }
   Stream& stream() noexcept { return stream_; }
 
-  /// Writes `request` and reads its final response into `response_body` (reused: its capacity
-  /// is kept, and room for `padding` bytes past the end is reserved for in-place parsing).
-  boost::asio::awaitable<http_transfer> async_exchange(
-      boost::beast::http::request<boost::beast::http::string_body>& request,
-      std::string& response_body, std::size_t padding) {
+  /// Writes the request, `head` (start line, fields, blank line) then `body`, and reads its final
+  /// response into `response_body` (reused: its capacity is kept, and room for `padding` bytes
+  /// past the end is reserved for in-place parsing).
+  boost::asio::awaitable<http_transfer> async_exchange(std::string_view head,
+                                                       const std::string& body,
+                                                       std::string& response_body,
+                                                       std::size_t padding) {
     namespace beast = boost::beast;
     namespace http = beast::http;
     constexpr auto tuple_awaitable = boost::asio::as_tuple(boost::asio::use_awaitable);
@@ -62,7 +66,10 @@ class http_session {
                     "the endpoint sent bytes on an idle keep-alive connection");
     }
     arm_deadline();
-    auto [write_ec, written] = co_await http::async_write(stream_, request, tuple_awaitable);
+    // One gathered write: Beast's serializer would rebuild the same head on every request.
+    const std::array<boost::asio::const_buffer, 2> request{boost::asio::buffer(head),
+                                                           boost::asio::buffer(body)};
+    auto [write_ec, written] = co_await boost::asio::async_write(stream_, request, tuple_awaitable);
     if (write_ec) co_return transport_failure(out, write_ec, false);
 
     std::optional<http::response_parser<http::string_body>> parser;

@@ -12,10 +12,9 @@
 namespace {
 
 namespace run = promptpack::run;
-using run::plain_line;
 
 bool plain(std::string_view line) {
-  plain_line out;
+  run::plain_line out;
   return run::read_plain_line(line, out);
 }
 
@@ -33,10 +32,10 @@ std::string decoded(run::line_parser& parser, std::string_view text) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(plain_line_reading)
+BOOST_AUTO_TEST_SUITE(plain_line)
 
 BOOST_AUTO_TEST_CASE(reads_both_orders_and_any_json_whitespace) {
-  plain_line out;
+  run::plain_line out;
   BOOST_TEST_REQUIRE(
       run::read_plain_line(R"({"custom_id":"req-1","prompt":"The capital is"})", out));
   BOOST_TEST(out.has_custom_id);

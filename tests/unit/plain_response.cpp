@@ -40,7 +40,7 @@ std::string parsed(response_parser& parser, std::string body,
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(plain_response_reading)
+BOOST_AUTO_TEST_SUITE(plain_response)
 
 BOOST_AUTO_TEST_CASE(reads_the_protocols_answers) {
   std::vector<response_entry> entries;
