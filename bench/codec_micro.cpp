@@ -66,11 +66,16 @@ void encode_request(benchmark::State& state) {
 }
 BENCHMARK(encode_request);
 
+using plain_path = promptpack::response_parser::plain_path;
+
+// With the plain-answer scan (the default) and without it (simdjson for every answer). An answer
+// with one escaped prompt (echo:1 has one in 16) goes to simdjson either way.
+template <plain_path Path>
 void parse_response(benchmark::State& state) {
   const bool echo = state.range(0) != 0;
   const std::string original = answer_body(echo);
   const auto views = prompt_views();
-  promptpack::response_parser parser;
+  promptpack::response_parser parser(Path);
   std::string body = original;
   for (auto _ : state) {
     const auto& parsed = parser.parse(body, views);
@@ -79,7 +84,8 @@ void parse_response(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * original.size()));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
 }
-BENCHMARK(parse_response)->Arg(0)->Arg(1)->ArgName("echo");
+BENCHMARK_TEMPLATE(parse_response, plain_path::on)->Arg(0)->Arg(1)->ArgName("echo");
+BENCHMARK_TEMPLATE(parse_response, plain_path::off)->Arg(0)->Arg(1)->ArgName("echo");
 
 // The floor: simdjson On-Demand walking the same answer and reading every output string, with
 // none of the checks and matching the parser does.
