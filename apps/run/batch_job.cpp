@@ -304,7 +304,12 @@ void job::add_line(job_block* block, const job_line& parsed, std::uint64_t id_ha
                    std::uint64_t line_number) {
   line_slot slot;
   slot.id_offset = static_cast<std::uint32_t>(block->arena.size());
-  append_json_string(block->arena, parsed.custom_id);
+  if (parsed.plain) {
+    block->arena.push_back('"');
+    block->arena.append(parsed.custom_id).push_back('"');
+  } else {
+    append_json_string(block->arena, parsed.custom_id);
+  }
   slot.id_size = static_cast<std::uint32_t>(block->arena.size() - slot.id_offset);
   slot.prompt_offset = block->arena.size();
   block->arena.append(parsed.prompt);

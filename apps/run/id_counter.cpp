@@ -1,14 +1,38 @@
 // Linear probing over a power-of-two table of 64-bit id hashes.
 #include "run/id_counter.hpp"
 
+#include <cstring>
+
 namespace promptpack::run {
 
 // How far ahead add_many() prefetches: enough to cover a cache miss with useful work.
 constexpr std::size_t prefetch_distance = 8;
 
+namespace {
+
+// One round per 8 bytes: a multiply and a shift, each a bijection, so two ids of one length that
+// differ in a single word never collide; the splitmix64 finaliser spreads the bits at the end.
+std::uint64_t mix(std::uint64_t h) noexcept {
+  h *= 0xbf58476d1ce4e5b9ULL;
+  return h ^ (h >> 31);
+}
+
+}  // namespace
+
 std::uint64_t id_counter::hash(std::string_view id) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then a splitmix finaliser for spread
-  for (unsigned char c : id) h = (h ^ c) * 0x100000001b3ULL;
+  const char* p = id.data();
+  std::size_t left = id.size();
+  std::uint64_t h = mix(0x9e3779b97f4a7c15ULL ^ left);  // the length first: "a" and "a\0" differ
+  for (; left >= 8; p += 8, left -= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, sizeof word);
+    h = mix(h ^ word);
+  }
+  if (left > 0) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, p, left);
+    h = mix(h ^ word);
+  }
   h ^= h >> 30;
   h *= 0xbf58476d1ce4e5b9ULL;
   h ^= h >> 27;

@@ -12,6 +12,7 @@ bool decode_job_line(line_parser& parser, const input_line& line, const run_opti
                      job_line& out, std::string& error) {
   if (!line.too_long) return parser.parse(line.text, line.number, out, error);
   out.custom_id = std::to_string(line.number);
+  out.plain = false;
   out.form = line_form::prompt;
   error = "line is over --max-line-bytes (" + std::to_string(options.max_line_bytes) + " bytes)";
   return false;

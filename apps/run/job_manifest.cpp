@@ -1,8 +1,6 @@
 // Writes and reads the job manifest (a few hundred bytes: simdjson's DOM) and compares two.
 #include "run/job_manifest.hpp"
 
-#include "run/id_counter.hpp"
-
 #include <promptpack/protocol/json_text.hpp>
 
 #include <fcntl.h>
@@ -46,8 +44,20 @@ void append_bytes(int fd, std::uint64_t offset, std::size_t size, std::string& o
   out.resize(start + done);
 }
 
+// FNV-1a with a splitmix finaliser. Fixed for good: manifests written by earlier versions hold it.
+std::uint64_t fingerprint_hash(std::string_view bytes) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h == 0 ? 1 : h;
+}
+
 // A hash of the first and last 64 KiB (all of a smaller file). It tells an edited or another
-// input from the recorded one; it is no defence against a forger, so the ids' hash serves.
+// input from the recorded one; it is no defence against a forger.
 std::string content_fingerprint(int fd, std::uint64_t size) {
   std::string sample;
   if (size <= 2 * fingerprint_edge_bytes) {
@@ -58,7 +68,7 @@ std::string content_fingerprint(int fd, std::uint64_t size) {
   }
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx",
-                static_cast<unsigned long long>(id_counter::hash(sample)));
+                static_cast<unsigned long long>(fingerprint_hash(sample)));
   return hex;
 }
 

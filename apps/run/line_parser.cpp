@@ -245,6 +245,7 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
                         std::string& error) {
   out.form = line_form::prompt;
   out.has_custom_id = false;
+  out.plain = false;
   out.custom_id.clear();
   out.prompt.clear();
   out.overrides = {};
@@ -261,6 +262,7 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
         out.custom_id = std::to_string(line_number);
       }
       out.prompt.assign(plain.prompt);
+      out.plain = true;
       return true;
     }
   }

@@ -3,6 +3,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -69,6 +70,20 @@ BOOST_AUTO_TEST_CASE(hash_is_stable_and_never_zero) {
   BOOST_TEST(run::id_counter::hash("") != 0u);
   BOOST_TEST(run::id_counter::hash("17") != run::id_counter::hash("71"));
   for (std::size_t i = 0; i < 10000; ++i) BOOST_TEST_REQUIRE(id(i) != 0u);
+  // Lengths and zero bytes: a shorter id is not a longer one's zero-padded word.
+  BOOST_TEST(run::id_counter::hash("a") != run::id_counter::hash(std::string("a\0", 2)));
+  BOOST_TEST(run::id_counter::hash("12345678") != run::id_counter::hash("123456789"));
+}
+
+BOOST_AUTO_TEST_CASE(a_million_sequential_ids_have_distinct_hashes) {
+  // The ids jobs use most: a prefix and a counter, differing in one or two bytes.
+  std::vector<std::uint64_t> hashes;
+  for (std::size_t i = 0; i < 1000000; ++i) {
+    hashes.push_back(run::id_counter::hash("req-" + std::to_string(i)));
+    hashes.push_back(run::id_counter::hash(std::to_string(i)));
+  }
+  std::sort(hashes.begin(), hashes.end());
+  BOOST_TEST((std::adjacent_find(hashes.begin(), hashes.end()) == hashes.end()));
 }
 
 BOOST_AUTO_TEST_CASE(empty_counter) {

@@ -70,7 +70,8 @@ BOOST_AUTO_TEST_CASE(a_regular_input_is_identified_by_path_size_and_fingerprint)
   BOOST_TEST(in.path == std::filesystem::canonical(dir.file("in.jsonl")).string());
   BOOST_TEST(in.size == 16u);
   BOOST_TEST(in.mtime_ns > 0);
-  BOOST_TEST(in.fingerprint.size() == 16u);
+  // Pinned: manifests written by earlier versions hold this value, and resume compares it.
+  BOOST_TEST(in.fingerprint == "b03c2a08c01835bb");
   BOOST_TEST(identity_of(dir.file("copy.jsonl")).fingerprint == in.fingerprint);
   BOOST_TEST(identity_of(dir.file("other.jsonl")).fingerprint != in.fingerprint);
 }
