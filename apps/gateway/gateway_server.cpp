@@ -430,6 +430,7 @@ asio::awaitable<void> gateway_server::drain() {
     s.wake_drain_when_no_connection();
     co_await s.drain_timer.async_wait(as_tuple_awaitable);
   }
+  if (const auto line = s.state.failures.unreported_line(); !line.empty()) write_log_line(line);
 }
 
 void gateway_server::cut_grace_short() {

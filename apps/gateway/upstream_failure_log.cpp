@@ -26,4 +26,11 @@ std::string upstream_failure_log::line_for(const prompt_error& error, clock::tim
   return line;
 }
 
+std::string upstream_failure_log::unreported_line() {
+  const auto left_out = suppressed_.exchange(0, std::memory_order_relaxed);
+  if (left_out == 0) return {};
+  return "promptpack gateway: " + std::to_string(left_out) + " more upstream failure" +
+         (left_out == 1 ? "" : "s") + " since the last line\n";
+}
+
 }  // namespace promptpack::gateway

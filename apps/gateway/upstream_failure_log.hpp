@@ -20,6 +20,9 @@ class upstream_failure_log {
   /// The line to write for this failure now, or empty when another was written within the
   /// second (this one is counted in the next).
   std::string line_for(const prompt_error& error, clock::time_point now);
+  /// The line for failures counted but not yet written (the end of a burst), or empty when there
+  /// are none; the gateway writes it as it stops, so that no failure goes unreported.
+  std::string unreported_line();
 
  private:
   std::atomic<clock::rep> last_written_{0};  // steady ticks; 0: never

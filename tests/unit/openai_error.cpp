@@ -85,6 +85,11 @@ BOOST_AUTO_TEST_CASE(upstream_failure_lines_are_throttled_to_one_a_second) {
   BOOST_TEST(log.line_for(failure, t0 + std::chrono::milliseconds(900)).empty());
   const std::string next = log.line_for(failure, t0 + std::chrono::milliseconds(1200));
   BOOST_TEST(next.find("(and 2 more since the last line)") != std::string::npos, next);
+  // The end of a burst: counted, then written when the gateway stops.
+  BOOST_TEST(log.line_for(failure, t0 + std::chrono::milliseconds(1300)).empty());
+  BOOST_TEST(log.unreported_line() ==
+             "promptpack gateway: 1 more upstream failure since the last line\n");
+  BOOST_TEST(log.unreported_line().empty());
 }
 
 BOOST_AUTO_TEST_CASE(an_unknown_path_is_quoted_escaped) {
