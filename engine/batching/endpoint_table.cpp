@@ -82,9 +82,12 @@ void endpoint_table::exchange_ended(std::size_t endpoint) {
 }
 
 void endpoint_table::not_sent(std::size_t endpoint, std::size_t prompts) {
-  auto& e = endpoints_[endpoint];
-  e.requests.give_back(1);
-  e.prompts.give_back(static_cast<double>(prompts));
+  endpoints_[endpoint].requests.give_back(1);
+  prompts_not_sent(endpoint, prompts);
+}
+
+void endpoint_table::prompts_not_sent(std::size_t endpoint, std::size_t prompts) {
+  endpoints_[endpoint].prompts.give_back(static_cast<double>(prompts));
 }
 
 bool endpoint_table::another_available(std::size_t endpoint, clock::time_point now) const {

@@ -63,6 +63,8 @@ class endpoint_table {
   void exchange_ended(std::size_t endpoint);
   /// A dispatched batch of `prompts` was not sent: its rate-limit tokens come back.
   void not_sent(std::size_t endpoint, std::size_t prompts);
+  /// `prompts` of a dispatched batch left it before it was sent: their prompt tokens come back.
+  void prompts_not_sent(std::size_t endpoint, std::size_t prompts);
   endpoint_health& health(std::size_t endpoint) { return endpoints_[endpoint].health; }
 
   /// True when an endpoint other than `endpoint` is healthy and usable.

@@ -91,6 +91,11 @@ void scheduler::exchange_skipped(std::size_t endpoint, std::size_t prompts) {
   endpoints_.not_sent(endpoint, prompts);
 }
 
+void scheduler::prompts_dropped(std::size_t endpoint, std::size_t prompts) {
+  std::lock_guard lock(mutex_);
+  endpoints_.prompts_not_sent(endpoint, prompts);
+}
+
 void scheduler::exchange_done(std::size_t endpoint, const exchange_outcome& outcome,
                               clock::time_point now) {
   std::lock_guard lock(mutex_);

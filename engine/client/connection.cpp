@@ -65,6 +65,9 @@ class connection {
         engine_.queue().recycle(std::move(b));
         continue;
       }
+      if (b->items.size() < dispatched) {
+        engine_.queue().prompts_dropped(endpoint_, dispatched - b->items.size());
+      }
       exchange_outcome outcome = co_await exchange(*b);
       const auto now = clock::now();
       engine_.queue().exchange_done(endpoint_, outcome, now);

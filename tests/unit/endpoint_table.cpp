@@ -189,6 +189,17 @@ BOOST_AUTO_TEST_CASE(a_batch_not_sent_gives_its_tokens_back) {
   BOOST_TEST(table.pick(t0, all_idle) == 0);
 }
 
+BOOST_AUTO_TEST_CASE(prompts_dropped_from_a_sent_batch_give_their_tokens_back) {
+  pd::endpoint_table table({1.0}, pd::endpoint_limits{.max_prompts_per_s = 10.0});
+  table.dispatched(0, 10, t0);
+  BOOST_TEST(table.pick(t0, all_idle) == -1);  // the prompt bucket is empty
+  // Four callers cancelled before the batch went: the six others were sent, the four come back.
+  table.prompts_not_sent(0, 4);
+  BOOST_TEST(table.pick(t0, all_idle) == 0);
+  table.dispatched(0, 4, t0);
+  BOOST_TEST(table.pick(t0, all_idle) == -1);
+}
+
 BOOST_AUTO_TEST_CASE(max_prompts_per_s_counts_prompts) {
   pd::endpoint_table table({1.0}, pd::endpoint_limits{.max_prompts_per_s = 10.0});
   table.dispatched(0, 4, t0);
