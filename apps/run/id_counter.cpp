@@ -1,6 +1,8 @@
 // Linear probing over a power-of-two table of 64-bit id hashes.
 #include "run/id_counter.hpp"
 
+#include "run/hash_finish.hpp"
+
 #include <cstring>
 
 namespace promptpack::run {
@@ -33,12 +35,7 @@ std::uint64_t id_counter::hash(std::string_view id) noexcept {
     std::memcpy(&word, p, left);
     h = mix(h ^ word);
   }
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ULL;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebULL;
-  h ^= h >> 31;
-  return h == 0 ? 1 : h;
+  return hash_finish(h);
 }
 
 std::size_t id_counter::find(std::uint64_t key) const noexcept {

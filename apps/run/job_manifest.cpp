@@ -1,6 +1,8 @@
 // Writes and reads the job manifest (a few hundred bytes: simdjson's DOM) and compares two.
 #include "run/job_manifest.hpp"
 
+#include "run/hash_finish.hpp"
+
 #include <promptpack/protocol/json_text.hpp>
 
 #include <fcntl.h>
@@ -48,12 +50,7 @@ void append_bytes(int fd, std::uint64_t offset, std::size_t size, std::string& o
 std::uint64_t fingerprint_hash(std::string_view bytes) noexcept {
   std::uint64_t h = 0xcbf29ce484222325ULL;
   for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ULL;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebULL;
-  h ^= h >> 31;
-  return h == 0 ? 1 : h;
+  return hash_finish(h);
 }
 
 // A hash of the first and last 64 KiB (all of a smaller file). It tells an edited or another
