@@ -4,6 +4,8 @@
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/message.hpp>
 
 #include <charconv>
 
@@ -11,7 +13,8 @@ namespace promptpack::detail {
 
 request_head::request_head(const http_settings& settings) {
   namespace http = boost::beast::http;
-  http::fields fields;
+  http::request<http::empty_body> fields;
+  fields.version(11);
   fields.set(http::field::host, settings.host_header);
   fields.set(http::field::user_agent, "promptpack/0.1");
   fields.set(http::field::content_type, "application/json");
@@ -19,6 +22,9 @@ request_head::request_head(const http_settings& settings) {
   if (!settings.api_key.empty())
     fields.set(http::field::authorization, "Bearer " + settings.api_key);
   for (const auto& [name, value] : settings.headers) fields.set(name, value);
+  // Connections are kept alive whatever the extra headers say: a "Connection: close" token is
+  // taken out, as Beast did when it wrote each request.
+  fields.keep_alive(true);
   // The body's length is the one field that changes: it is written by for_body(), never twice.
   fields.erase(http::field::content_length);
   fields.erase(http::field::transfer_encoding);

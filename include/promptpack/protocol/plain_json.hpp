@@ -8,13 +8,14 @@
 namespace promptpack {
 
 /// True when `text` has no `\` and no byte below 0x20: every well-formed JSON string in it is then
-/// plain, its value the bytes between its quotes. 16 bytes a step.
+/// plain, its value the bytes between its quotes. 64 bytes a step (SSE2).
 bool has_no_escapes_or_controls(std::string_view text) noexcept;
 
 /// A cursor over JSON text that accepts only strings with no escapes. Each call takes one token
 /// (after any JSON whitespace) and returns false, taking nothing more, when the text is not that
-/// token: the caller then gives the text to a full parser. Every read is bounds-checked; the text
-/// needs no padding. UTF-8 is not checked here.
+/// token: the caller then gives the text to a full parser. A call does not look past its token:
+/// the caller's next take() (or at_end()) is what rejects `truex` or `1x`. Every read is
+/// bounds-checked; the text needs no padding. UTF-8 is not checked here.
 class plain_json_cursor {
  public:
   explicit plain_json_cursor(std::string_view text) noexcept
@@ -54,7 +55,7 @@ class plain_json_cursor {
   }
   /// Takes `"name":`, a member's name and its colon.
   bool member_name(std::string_view& name) noexcept { return plain_string(name) && take(':'); }
-  /// Takes any one JSON value whose strings are plain, nested at most 16 deep, checking its
+  /// Takes any one JSON value whose strings are plain, nested about 16 deep at most, checking its
   /// grammar (numbers included) on the way.
   bool skip_value() noexcept { return skip_value(0); }
 
