@@ -73,34 +73,34 @@ class http_session {
     if (write_ec) co_return transport_failure(out, write_ec, false);
 
     std::optional<http::response_parser<http::string_body>> parser;
+    beast::error_code read_ec;
     for (int interim = 0;; ++interim) {
       parser.emplace();
       parser->body_limit(settings_.max_response_bytes);
       response_body.clear();
       parser->get().body() = std::move(response_body);
-      auto [header_ec, header_bytes] =
-          co_await http::async_read_header(stream_, read_buffer_, *parser, tuple_awaitable);
-      if (header_ec) {
+      // One read for the head and the body: the whole answer is usually in the buffer after the
+      // first read, and a second composed read would cost a completion round trip per request.
+      // A 1xx has no body, so the read ends with its head.
+      read_ec = std::get<0>(
+          co_await http::async_read(stream_, read_buffer_, *parser, tuple_awaitable));
+      if (!parser->is_header_done()) {
         response_body = std::move(parser->get().body());
         const bool started = interim > 0 || parser->got_some() || read_buffer_.size() > 0;
-        co_return transport_failure(out, header_ec, started);
+        co_return transport_failure(out, read_ec, started);
       }
       const unsigned status = parser->get().result_int();
       if (status >= 200) break;
       // 1xx: interim (100 Continue, 103 Early Hints). It has no body; the final answer follows.
       response_body = std::move(parser->get().body());
-      if (status == 101 || !parser->is_done() || interim + 1 >= max_interim_responses) {
+      if (status == 101 || read_ec || !parser->is_done() ||
+          interim + 1 >= max_interim_responses) {
         co_return end(out, transfer_error::framing,
                       "the endpoint answered HTTP " + std::to_string(status) +
                           (status == 101 ? " (Switching Protocols) to a plain POST"
                                          : " too many times before its final answer"));
       }
     }
-    if (const auto length = parser->content_length()) {
-      parser->get().body().reserve(*length + padding);
-    }
-    auto [read_ec, read_bytes] =
-        co_await http::async_read(stream_, read_buffer_, *parser, tuple_awaitable);
     const bool close_delimited = parser->need_eof();
     auto response = parser->release();
     response_body = std::move(response.body());
@@ -116,6 +116,10 @@ class http_session {
                         std::to_string(settings_.max_response_bytes) + ")");
     }
     if (read_ec) co_return transport_failure(out, read_ec, true);
+    // Beast reserved the Content-Length alone; the string is reused, so this copies only while
+    // its capacity is still growing to the largest answer.
+    if (response_body.capacity() < response_body.size() + padding)
+      response_body.reserve(response_body.size() + padding);
     ++exchanges_;
     // No request is outstanding, so nothing may follow the response. Blank lines are tolerated
     // (RFC 9112 section 2.2), but the connection still closes; anything else means the framing
