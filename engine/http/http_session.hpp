@@ -1,6 +1,7 @@
 // One open connection's HTTP life: strictly one request, then its one final response, in turn.
 #pragma once
 
+#include "http/exchange_watchdog.hpp"
 #include "http/http_settings.hpp"
 #include "http/http_transfer.hpp"
 #include "http/stream_bytes.hpp"
@@ -39,6 +40,12 @@ class http_session {
   http_session(Stream stream, const http_settings& settings)
       : stream_(std::move(stream)), settings_(settings) {
     read_buffer_.reserve(read_buffer_bytes);
+    auto& lowest = boost::beast::get_lowest_layer(stream_);
+    if constexpr (requires { lowest.expires_never(); }) {
+      // The watchdog keeps the request timeout; the opener's connect deadline must not linger.
+      lowest.expires_never();
+      watchdog_.emplace(stream_.get_executor(), [this] { close_socket(); });
+    }
   }
 
   /// True once the session must not carry another exchange.
@@ -65,7 +72,8 @@ class http_session {
       co_return end(out, transfer_error::stale,
                     "the endpoint sent bytes on an idle keep-alive connection");
     }
-    arm_deadline();
+    if (watchdog_) watchdog_->start(settings_.request_timeout);
+    const watch_until_return watched{watchdog_ ? &*watchdog_ : nullptr};
     // One gathered write: Beast's serializer would rebuild the same head on every request.
     const std::array<boost::asio::const_buffer, 2> request{boost::asio::buffer(head),
                                                            boost::asio::buffer(body)};
@@ -132,7 +140,8 @@ class http_session {
       }
       close();
     }
-    if (close_delimited || !response.keep_alive()) close();
+    // The watchdog may have closed the socket just as the answer completed: the answer stands.
+    if (close_delimited || !response.keep_alive() || (watchdog_ && watchdog_->expired())) close();
     out.connection_closed = closed_;
     co_return out;
   }
@@ -142,14 +151,7 @@ class http_session {
     if (closed_) return;
     closed_ = true;
     read_buffer_.clear();
-    boost::beast::error_code ignored;
-    auto& socket_layer = boost::beast::get_lowest_layer(stream_);
-    if constexpr (requires { socket_layer.socket(); }) {
-      socket_layer.socket().shutdown(boost::asio::socket_base::shutdown_both, ignored);
-      socket_layer.socket().close(ignored);
-    } else {
-      socket_layer.close();
-    }
+    close_socket();
   }
 
  private:
@@ -159,10 +161,24 @@ class http_session {
   // More interim responses than this before the final one is a server out of step.
   static constexpr int max_interim_responses = 8;
 
-  void arm_deadline() {
-    auto& lowest = boost::beast::get_lowest_layer(stream_);
-    if constexpr (requires { lowest.expires_after(settings_.request_timeout); }) {
-      lowest.expires_after(settings_.request_timeout);
+  // Stops the watchdog on every way out of an exchange.
+  struct watch_until_return {
+    exchange_watchdog* watchdog;
+    ~watch_until_return() {
+      if (watchdog) watchdog->stop();
+    }
+  };
+
+  // Also the watchdog's action: the pending read or write then ends with an error, which
+  // transport_failure() reports as the timeout.
+  void close_socket() {
+    boost::beast::error_code ignored;
+    auto& socket_layer = boost::beast::get_lowest_layer(stream_);
+    if constexpr (requires { socket_layer.socket(); }) {
+      socket_layer.socket().shutdown(boost::asio::socket_base::shutdown_both, ignored);
+      socket_layer.socket().close(ignored);
+    } else {
+      socket_layer.close();
     }
   }
 
@@ -193,7 +209,8 @@ class http_session {
 
   http_transfer& transport_failure(http_transfer& out, const boost::beast::error_code& ec,
                                    bool response_started) {
-    if (ec == boost::beast::error::timeout) return end(out, transfer_error::timeout, "");
+    if (ec == boost::beast::error::timeout || (watchdog_ && watchdog_->expired()))
+      return end(out, transfer_error::timeout, "");
     if (reused() && !response_started && is_peer_close(ec)) {
       return end(out, transfer_error::stale,
                  "the keep-alive connection was closed: " + ec.message());
@@ -211,6 +228,9 @@ class http_session {
 
   Stream stream_;
   const http_settings& settings_;
+  // Enforces settings_.request_timeout on sockets (a test stream has no clock). Never moved: it
+  // holds `this`.
+  std::optional<exchange_watchdog> watchdog_;
   boost::beast::flat_buffer read_buffer_;
   int exchanges_ = 0;
   bool closed_ = false;
