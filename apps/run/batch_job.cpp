@@ -302,22 +302,25 @@ const group_info& job::group_of(const line_overrides& overrides) {
 
 void job::add_line(job_block* block, const job_line& parsed, std::uint64_t id_hash,
                    std::uint64_t line_number) {
-  line_slot slot;
-  slot.id_offset = static_cast<std::uint32_t>(block->arena.size());
+  const auto id_offset = static_cast<std::uint32_t>(block->arena.size());
   if (parsed.plain) {
     block->arena.push_back('"');
     block->arena.append(parsed.custom_id).push_back('"');
   } else {
     append_json_string(block->arena, parsed.custom_id);
   }
-  slot.id_size = static_cast<std::uint32_t>(block->arena.size() - slot.id_offset);
-  slot.prompt_offset = block->arena.size();
+  const std::size_t prompt_offset = block->arena.size();
   block->arena.append(parsed.prompt);
+  // Filled in place: a slot built on the stack and pushed was copied back in 16-byte halves
+  // that straddled its 8-byte stores, a store-forwarding stall on every line.
+  line_slot& slot = block->lines.emplace_back();
+  slot.id_offset = id_offset;
+  slot.id_size = static_cast<std::uint32_t>(prompt_offset - id_offset);
+  slot.prompt_offset = prompt_offset;
   slot.prompt_size = parsed.prompt.size();
   slot.form = parsed.form;
   slot.id_hash = id_hash;
   slot.line_number = line_number;
-  block->lines.push_back(slot);
 }
 
 void job::fail_line(job_block* block, std::uint32_t index, const prompt_error& error,
