@@ -182,10 +182,15 @@ void client_engine::stop_threads() {
 
 void client_engine::start() {
   const auto counts = connections_of(config_);
+  // A connection's handlers must never run at once. On an io_context of its own run by one
+  // thread they cannot, so a strand would only add a queue and a lock to every completion. On
+  // more threads, or on the caller's executor (which any number of threads may run), each
+  // connection gets a strand.
+  const bool one_thread = own_ioc_ && thread_count(config_) == 1;
   for (std::size_t e = 0; e < urls_.size(); ++e) {
     for (std::size_t i = 0; i < counts[e]; ++i) {
-      auto& slot = *connections_.emplace_back(
-          std::make_unique<connection_slot>(asio::make_strand(executor_)));
+      auto& slot = *connections_.emplace_back(std::make_unique<connection_slot>(
+          one_thread ? executor_ : asio::any_io_executor(asio::make_strand(executor_))));
       {
         std::lock_guard lock(exit_mutex_);
         ++connections_running_;
