@@ -27,10 +27,12 @@ bool read_outputs(cursor& c, response_entry& e, std::vector<std::string_view>& o
 // {"prompt": "...", "output": [...]}, either order, "prompt" optional.
 bool read_entry(cursor& c, std::vector<response_entry>& entries,
                 std::vector<std::string_view>& outputs) {
-  response_entry e;
+  if (!c.take('{')) return false;
+  // Filled in place (a failure clears the list): an entry built aside and pushed was copied in
+  // wide moves that straddled its narrow stores, a store-forwarding stall per entry.
+  response_entry& e = entries.emplace_back();
   e.first_output = static_cast<std::uint32_t>(outputs.size());
   bool has_output = false;
-  if (!c.take('{')) return false;
   do {
     std::string_view name;
     if (!c.member_name(name)) return false;
@@ -45,9 +47,7 @@ bool read_entry(cursor& c, std::vector<response_entry>& entries,
       return false;
     }
   } while (c.take(','));
-  if (!c.take('}') || !has_output) return false;
-  entries.push_back(e);
-  return true;
+  return c.take('}') && has_output;
 }
 
 bool read_body(std::string_view body, std::vector<response_entry>& entries,

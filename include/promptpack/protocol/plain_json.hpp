@@ -41,13 +41,8 @@ class plain_json_cursor {
   /// Takes a string with no escape and no control byte; `out` views its text, quotes excluded.
   bool plain_string(std::string_view& out) noexcept {
     if (!take('"')) return false;
-    const char* close = nullptr;
-    if (clean_) {
-      // The whole text has no backslash or control byte: the next quote closes the string.
-      close = static_cast<const char*>(std::memchr(p_, '"', static_cast<std::size_t>(end_ - p_)));
-    } else {
-      close = unescaped_end();
-    }
+    // When the whole text has no backslash or control byte, the next quote closes the string.
+    const char* close = clean_ ? next_quote() : unescaped_end();
     if (close == nullptr) return false;
     out = std::string_view(p_, static_cast<std::size_t>(close - p_));
     p_ = close + 1;
@@ -61,8 +56,12 @@ class plain_json_cursor {
 
  private:
   void skip_whitespace() noexcept {
+    // Most tokens follow another directly: one test for them.
+    if (p_ != end_ && static_cast<unsigned char>(*p_) > ' ') return;
     while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\r' || *p_ == '\n')) ++p_;
   }
+  // The first quote from p_ on, or null.
+  const char* next_quote() const noexcept;
   // The closing quote of the string at p_ when nothing before it needs an escape, else null.
   const char* unescaped_end() const noexcept;
   bool skip_value(int depth) noexcept;
