@@ -130,8 +130,13 @@ void run_bench(bench_flags& flags, int& exit_status) {
     bench::print_table(std::cout, run, result);
     if (!flags.json_path.empty()) write_file(flags.json_path, bench::to_json(run, result));
     exit_status = result.interrupted ? stop_signal::exit_status() : exit_ok;
+    if (const std::string failed = bench::nothing_answered(result); !failed.empty()) {
+      std::cerr << "promptpack bench: " << failed << "\n";
+      if (!result.interrupted) exit_status = exit_some_failed;
+    }
     return;
   }
+  bool a_row_failed = false;
   std::vector<bench::sweep_row> rows;
   for (double value : sweep->values) {
     client_config swept_config = config;
@@ -140,6 +145,10 @@ void run_bench(bench_flags& flags, int& exit_status) {
     rows.push_back({value, measure(swept_config, swept_load, prompts)});
     std::cerr << "promptpack bench: " << sweep->name << " " << value << ": "
               << static_cast<long long>(rows.back().result.prompts_per_s) << " prompts/s\n";
+    if (const std::string failed = bench::nothing_answered(rows.back().result); !failed.empty()) {
+      std::cerr << "promptpack bench: " << sweep->name << " " << value << ": " << failed << "\n";
+      a_row_failed = true;
+    }
     if (rows.back().result.interrupted) break;
   }
   bench::print_sweep_table(std::cout, sweep->name, rows);
@@ -154,8 +163,9 @@ void run_bench(bench_flags& flags, int& exit_status) {
     write_file(flags.chart_path,
                bench::render_sweep_chart("promptpack bench: " + run.endpoint, sweep->name, points));
   }
-  exit_status =
-      !rows.empty() && rows.back().result.interrupted ? stop_signal::exit_status() : exit_ok;
+  exit_status = !rows.empty() && rows.back().result.interrupted ? stop_signal::exit_status()
+                : a_row_failed                                        ? exit_some_failed
+                                                                      : exit_ok;
 }
 
 }  // namespace

@@ -132,6 +132,13 @@ std::string run_json(const run_description& run) {
 
 }  // namespace
 
+std::string nothing_answered(const bench_result& r) {
+  if (r.prompts_ok > 0 || r.prompts_failed == 0) return "";
+  return "every prompt failed" + failure_breakdown(r) +
+         ", so nothing was measured: check --api-base, the key and that the endpoint is up (the "
+         "errors are counted by type above)";
+}
+
 void print_table(std::ostream& out, const run_description& run, const bench_result& r) {
   out << "promptpack bench: " << run.endpoint << ", " << (run.closed_loop ? "closed" : "open")
       << " loop, batch " << (run.adaptive ? std::string("auto") : std::to_string(run.batch_size))
@@ -141,7 +148,7 @@ void print_table(std::ostream& out, const run_description& run, const bench_resu
       << failure_breakdown(r) << " in " << fixed(r.elapsed_s, 3) << " s\n";
   out << "  requests      " << r.requests << " (" << fixed(r.mean_prompts_per_request, 1)
       << " prompts per request on average)\n";
-  out << "  throughput    " << grouped(r.prompts_per_s) << " prompts/s, "
+  out << "  throughput    " << grouped(r.prompts_per_s) << " prompts/s answered, "
       << grouped(r.requests_per_s) << " requests/s\n";
   if (r.rate_requested > 0) {
     out << "  rate          asked " << grouped(r.rate_requested) << " prompts/s, achieved "

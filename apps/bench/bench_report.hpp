@@ -27,6 +27,9 @@ struct sweep_row {
 };
 
 void print_table(std::ostream& out, const run_description& run, const bench_result& result);
+/// "" when a measured prompt was answered (or none was sent); otherwise one line saying that
+/// every prompt failed, how, and what to check.
+std::string nothing_answered(const bench_result& result);
 void print_sweep_table(std::ostream& out, const std::string& swept,
                        const std::vector<sweep_row>& rows);
 

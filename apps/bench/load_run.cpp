@@ -112,7 +112,8 @@ class block_pool {
   }
   std::size_t size() const { return all_.size(); }
 
-  void count(std::span<const bulk_result> results) {
+  /// Counts `results` in; returns how many of them were answered (not failed).
+  std::uint64_t count(std::span<const bulk_result> results) {
     std::uint64_t failed = 0;
     for (const auto& r : results) {
       if (r.error) {
@@ -121,17 +122,21 @@ class block_pool {
             1, std::memory_order_relaxed);
       }
     }
+    // Two counters rather than a total and its failures, so a sampler reading while this runs
+    // never sees more failures than completions.
     failed_.fetch_add(failed, std::memory_order_relaxed);
-    done_.fetch_add(results.size(), std::memory_order_relaxed);
+    answered_.fetch_add(results.size() - failed, std::memory_order_relaxed);
     const auto now = clock_type::now().time_since_epoch().count();
     auto last = last_done_.load(std::memory_order_relaxed);
     while (now > last && !last_done_.compare_exchange_weak(last, now, std::memory_order_relaxed)) {
     }
+    return results.size() - failed;
   }
 
   latency_distribution latencies;
   std::array<std::atomic<std::uint64_t>, std::tuple_size_v<failures_by_type>> failed_by_type{};
-  std::uint64_t done() const { return done_.load(std::memory_order_relaxed); }
+  /// Measured prompts answered, and measured prompts that failed.
+  std::uint64_t answered() const { return answered_.load(std::memory_order_relaxed); }
   std::uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
   clock_type::time_point last_done() const {
     return clock_type::time_point(clock_type::duration(last_done_.load(std::memory_order_relaxed)));
@@ -145,7 +150,7 @@ class block_pool {
   std::function<bool(block&)> refill_;
   std::function<void(block&)> submit_;
   client::executor_type executor_;
-  std::atomic<std::uint64_t> done_{0};  // measured prompts completed
+  std::atomic<std::uint64_t> answered_{0};
   std::atomic<std::uint64_t> failed_{0};
   std::atomic<clock_type::rep> last_done_{0};
 };
@@ -153,12 +158,16 @@ class block_pool {
 void block::on_results(std::span<const bulk_result> results) {
   if (!measured) return;
   const auto now = clock_type::now();
+  // Latencies are of answered prompts: the time a prompt took to fail is no response time.
   if (arrivals.empty()) {
-    pool_.latencies.record(static_cast<std::uint64_t>((now - submitted).count()), results.size());
-  } else {
-    for (const auto& r : results) {
+    const std::uint64_t answered = pool_.count(results);
+    if (answered > 0)
+      pool_.latencies.record(static_cast<std::uint64_t>((now - submitted).count()), answered);
+    return;
+  }
+  for (const auto& r : results) {
+    if (!r.error)
       pool_.latencies.record(static_cast<std::uint64_t>((now - arrivals[r.index]).count()));
-    }
   }
   pool_.count(results);
 }
@@ -193,7 +202,8 @@ class count_sampler {
   void run() {
     std::unique_lock lock(mutex_);
     while (!wake_.wait_for(lock, 10ms, [&] { return stopping_; })) {
-      if (measuring_) samples_.push_back({seconds_between(t0_, clock_type::now()), pool_.done()});
+      if (measuring_)
+        samples_.push_back({seconds_between(t0_, clock_type::now()), pool_.answered()});
     }
   }
   const block_pool& pool_;
@@ -277,7 +287,8 @@ struct load_state {
     start_measuring_at(now);
     b.measured = measuring;
     const std::size_t n = room(settings.block_prompts);
-    for (std::size_t i = 0; i < n; ++i) b.prompts.push_back(prompts.at(next_prompt++));
+    prompts.append(next_prompt, n, b.prompts);
+    next_prompt += n;
     submitted(b, now);
     return true;
   }
@@ -385,13 +396,14 @@ bench_result run_load(client& client, const prompt_source& prompts, const load_s
   if (!state.measuring) return result;  // stopped during the warm-up: nothing measured
 
   result.prompts_failed = pool.failed();
-  result.prompts_ok = pool.done() - result.prompts_failed;
+  result.prompts_ok = pool.answered();
   for (std::size_t t = 0; t < result.failed_by_type.size(); ++t) {
     result.failed_by_type[t] = pool.failed_by_type[t].load();
   }
   result.elapsed_s =
       std::max(1e-9, seconds_between(state.t0, std::max(pool.last_done(), state.t0)));
-  result.prompts_per_s = static_cast<double>(pool.done()) / result.elapsed_s;
+  // Throughput is of answered prompts: an endpoint that fails fast must not look fast.
+  result.prompts_per_s = static_cast<double>(result.prompts_ok) / result.elapsed_s;
   result.requests = stats_at_end.requests_sent - state.stats_at_t0.requests_sent;
   result.requests_per_s = static_cast<double>(result.requests) / result.elapsed_s;
   if (result.requests > 0) {
@@ -412,8 +424,8 @@ bench_result run_load(client& client, const prompt_source& prompts, const load_s
     result.fell_behind = result.rate_achieved < 0.99 * settings.rate;
   }
   result.client_cpu_s = cpu_at_end - state.cpu_at_t0;
-  if (pool.done() > 0) {
-    result.client_us_per_prompt = result.client_cpu_s * 1e6 / static_cast<double>(pool.done());
+  if (const std::uint64_t completed = result.prompts_ok + result.prompts_failed; completed > 0) {
+    result.client_us_per_prompt = result.client_cpu_s * 1e6 / static_cast<double>(completed);
   }
   result.client_limited = result.client_cpu_s >= 0.85 * result.elapsed_s * result.cores;
   result.window_prompts_per_s = window_rates(samples, result.elapsed_s, settings.windows);

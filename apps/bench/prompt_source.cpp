@@ -53,6 +53,15 @@ prompt_source prompt_source::from_file(const std::string& path) {
   return source;
 }
 
+void prompt_source::append(std::uint64_t first, std::size_t count,
+                           std::vector<std::string_view>& out) const {
+  std::size_t i = first % texts_.size();
+  for (std::size_t k = 0; k < count; ++k) {
+    out.emplace_back(texts_[i]);
+    if (++i == texts_.size()) i = 0;
+  }
+}
+
 double prompt_source::mean_bytes() const noexcept {
   const auto total =
       std::accumulate(texts_.begin(), texts_.end(), std::size_t{0},

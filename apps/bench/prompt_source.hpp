@@ -19,6 +19,9 @@ class prompt_source {
   static prompt_source from_file(const std::string& path);
 
   std::string_view at(std::uint64_t i) const noexcept { return texts_[i % texts_.size()]; }
+  /// Appends prompts first, first + 1, ... (count of them, cycling as at() does) to `out`, with
+  /// one division in all rather than one per prompt (a closed loop fills a block at a time).
+  void append(std::uint64_t first, std::size_t count, std::vector<std::string_view>& out) const;
   std::size_t size() const noexcept { return texts_.size(); }
   /// Mean prompt length in bytes, for the report.
   double mean_bytes() const noexcept;
