@@ -164,8 +164,8 @@ void run_bench(bench_flags& flags, int& exit_status) {
                bench::render_sweep_chart("promptpack bench: " + run.endpoint, sweep->name, points));
   }
   exit_status = !rows.empty() && rows.back().result.interrupted ? stop_signal::exit_status()
-                : a_row_failed                                        ? exit_some_failed
-                                                                      : exit_ok;
+                : a_row_failed                                  ? exit_some_failed
+                                                                : exit_ok;
 }
 
 }  // namespace

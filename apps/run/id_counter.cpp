@@ -36,8 +36,9 @@ std::uint64_t id_counter::hash(std::string_view id) noexcept {
   if (left >= 4) {
     h = mix(h ^ (load(p, std::uint32_t{}) | load(p + left - 4, std::uint32_t{}) << 32));
   } else if (left > 0) {
-    const auto byte = [&](std::size_t i) { return static_cast<std::uint64_t>(
-                                               static_cast<unsigned char>(p[i])); };
+    const auto byte = [&](std::size_t i) {
+      return static_cast<std::uint64_t>(static_cast<unsigned char>(p[i]));
+    };
     h = mix(h ^ (byte(0) | byte(left / 2) << 8 | byte(left - 1) << 16));
   }
   return hash_finish(h);

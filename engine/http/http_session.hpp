@@ -90,8 +90,8 @@ class http_session {
       // One read for the head and the body: the whole answer is usually in the buffer after the
       // first read, and a second composed read would cost a completion round trip per request.
       // A 1xx has no body, so the read ends with its head.
-      read_ec = std::get<0>(
-          co_await http::async_read(stream_, read_buffer_, *parser, tuple_awaitable));
+      read_ec =
+          std::get<0>(co_await http::async_read(stream_, read_buffer_, *parser, tuple_awaitable));
       if (!parser->is_header_done()) {
         response_body = std::move(parser->get().body());
         const bool started = interim > 0 || parser->got_some() || read_buffer_.size() > 0;
@@ -101,8 +101,7 @@ class http_session {
       if (status >= 200) break;
       // 1xx: interim (100 Continue, 103 Early Hints). It has no body; the final answer follows.
       response_body = std::move(parser->get().body());
-      if (status == 101 || read_ec || !parser->is_done() ||
-          interim + 1 >= max_interim_responses) {
+      if (status == 101 || read_ec || !parser->is_done() || interim + 1 >= max_interim_responses) {
         co_return end(out, transfer_error::framing,
                       "the endpoint answered HTTP " + std::to_string(status) +
                           (status == 101 ? " (Switching Protocols) to a plain POST"

@@ -2,9 +2,9 @@
 // every request; only the per-request serialization is left out.
 #include "http/request_head.hpp"
 
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/fields.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 
 #include <charconv>

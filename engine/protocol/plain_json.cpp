@@ -3,8 +3,6 @@
 
 #include <promptpack/protocol/json_text.hpp>
 
-#include <bit>
-
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -43,21 +41,6 @@ bool has_no_escapes_or_controls(std::string_view text) noexcept {
     if (*p == '\\' || *p < 0x20) return false;
   }
   return true;
-}
-
-const char* plain_json_cursor::next_quote() const noexcept {
-  const char* p = p_;
-#if defined(__SSE2__)
-  // Names and outputs are short: a compare of 16 bytes in place costs less than a call to memchr,
-  // which the tail (under 16 bytes from the end) is still left to.
-  for (; end_ - p >= 16; p += 16) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const auto quotes =
-        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'))));
-    if (quotes != 0) return p + std::countr_zero(quotes);
-  }
-#endif
-  return static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end_ - p)));
 }
 
 const char* plain_json_cursor::unescaped_end() const noexcept {

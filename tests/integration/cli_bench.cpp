@@ -72,9 +72,9 @@ BOOST_AUTO_TEST_SUITE(cli_bench)
 BOOST_AUTO_TEST_CASE(a_closed_loop_counts_every_prompt_and_every_request) {
   running_server server(endpoint());
   temp_dir dir;
-  const auto r = run_promptpack(bench_args(server.url(), {"--prompts", "5000", "--batch-size",
-                                                          "100", "--connections", "4", "--json",
-                                                          dir.file("r.json")}));
+  const auto r = run_promptpack(
+      bench_args(server.url(), {"--prompts", "5000", "--batch-size", "100", "--connections", "4",
+                                "--json", dir.file("r.json")}));
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
   BOOST_TEST(contains(r.out, "5000 ok, 0 failed"), r.out);
   BOOST_TEST(contains(r.out, "closed loop, batch 100, 4 connections"), r.out);
@@ -125,8 +125,8 @@ BOOST_AUTO_TEST_CASE(an_endpoint_that_fails_every_prompt_is_reported_by_type_and
   temp_dir dir;
   const std::string down =
       "http://127.0.0.1:" + std::to_string(promptpack::test::dead_port()) + "/inference";
-  const auto r = run_promptpack(bench_args(
-      down, {"--prompts", "500", "--retries", "0", "--json", dir.file("r.json")}));
+  const auto r = run_promptpack(
+      bench_args(down, {"--prompts", "500", "--retries", "0", "--json", dir.file("r.json")}));
   BOOST_TEST(r.exit_code == 1, r.err);
   BOOST_TEST(contains(r.out, "0 ok, 500 failed (500 connection)"), r.out);
   BOOST_TEST(contains(r.err, "every prompt failed (500 connection), so nothing was measured"),
@@ -173,9 +173,9 @@ BOOST_AUTO_TEST_CASE(prompts_from_a_file_are_the_ones_sent) {
                                "{\"custom_id\":\"a\",\"prompt\":\"ten bytes!\"}\n"
                                "{\"custom_id\":\"b\",\"messages\":[{\"role\":\"user\",\"content\":"
                                "\"thirty bytes, give or take...\"}]}\n");
-  const auto r = run_promptpack(bench_args(
-      server.url(), {"--prompts", "100", "--prompts-file", dir.file("p.jsonl"), "--json",
-                     dir.file("r.json")}));
+  const auto r =
+      run_promptpack(bench_args(server.url(), {"--prompts", "100", "--prompts-file",
+                                               dir.file("p.jsonl"), "--json", dir.file("r.json")}));
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
   simdjson::dom::parser parser;
   const auto root = report(parser, dir.file("r.json"));

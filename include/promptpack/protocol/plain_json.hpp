@@ -2,8 +2,13 @@
 // that fall back to a real parser whenever the text is anything else.
 #pragma once
 
+#include <bit>
 #include <cstring>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace promptpack {
 
@@ -60,8 +65,20 @@ class plain_json_cursor {
     if (p_ != end_ && static_cast<unsigned char>(*p_) > ' ') return;
     while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\r' || *p_ == '\n')) ++p_;
   }
-  // The first quote from p_ on, or null.
-  const char* next_quote() const noexcept;
+  // The first quote from p_ on, or null. Inline: it runs once per string, and names and outputs
+  // are short, so a call cost as much as the compare.
+  const char* next_quote() const noexcept {
+    const char* p = p_;
+#if defined(__SSE2__)
+    for (; end_ - p >= 16; p += 16) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      const auto quotes =
+          static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'))));
+      if (quotes != 0) return p + std::countr_zero(quotes);
+    }
+#endif
+    return static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end_ - p)));
+  }
   // The closing quote of the string at p_ when nothing before it needs an escape, else null.
   const char* unescaped_end() const noexcept;
   bool skip_value(int depth) noexcept;
