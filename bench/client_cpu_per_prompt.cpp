@@ -170,7 +170,7 @@ double wire_floor_us_per_prompt(const std::string& host, const std::string& port
   addrinfo* address = nullptr;
   if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &address) != 0)
     throw std::runtime_error("wire floor: cannot resolve " + host);
-  std::vector<raw_connection> pool(std::min(connections, requests.size()));
+  std::vector<raw_connection> pool(std::clamp<std::size_t>(connections, 1, requests.size()));
   const int epoll = ::epoll_create1(0);
   for (std::size_t i = 0; i < pool.size(); ++i) {
     pool[i].fd = ::socket(AF_INET, SOCK_STREAM, 0);

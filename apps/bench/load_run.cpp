@@ -122,8 +122,7 @@ class block_pool {
             1, std::memory_order_relaxed);
       }
     }
-    // Two counters rather than a total and its failures, so a sampler reading while this runs
-    // never sees more failures than completions.
+    // Answered and failed apart: the sampler and the throughput read the answered count alone.
     failed_.fetch_add(failed, std::memory_order_relaxed);
     answered_.fetch_add(results.size() - failed, std::memory_order_relaxed);
     const auto now = clock_type::now().time_since_epoch().count();

@@ -195,7 +195,7 @@ void client_engine::start() {
         std::lock_guard lock(exit_mutex_);
         ++connections_running_;
       }
-      spawn_connection(shared_from_this(), e, slot.strand, slot.cancel.slot(),
+      spawn_connection(shared_from_this(), e, slot.executor, slot.cancel.slot(),
                        [this] { connection_ended(); });
     }
   }
@@ -393,7 +393,7 @@ bool client_engine::begin_shutdown(shutdown_mode mode) {
     cancelling_.store(true, std::memory_order_release);
     scheduler_->close(true, clock::now());
     for (auto& slot : connections_) {
-      asio::post(slot->strand,
+      asio::post(slot->executor,
                  [s = slot.get()] { s->cancel.emit(asio::cancellation_type::terminal); });
     }
   } else {

@@ -131,8 +131,10 @@ class client_engine : public std::enable_shared_from_this<client_engine> {
   std::unique_ptr<scheduler> scheduler_;
 
   struct connection_slot {
-    explicit connection_slot(boost::asio::any_io_executor s) : strand(std::move(s)) {}
-    boost::asio::any_io_executor strand;
+    explicit connection_slot(boost::asio::any_io_executor e) : executor(std::move(e)) {}
+    /// Where the connection's handlers run, one at a time: a strand, or the io_context itself
+    /// when one thread runs it.
+    boost::asio::any_io_executor executor;
     boost::asio::cancellation_signal cancel;
   };
   std::vector<std::unique_ptr<connection_slot>> connections_;
@@ -152,7 +154,8 @@ class client_engine : public std::enable_shared_from_this<client_engine> {
   std::vector<boost::asio::any_completion_handler<void(boost::system::error_code)>> on_stopped_;
 };
 
-/// Runs one keep-alive connection of `endpoint` on `strand` until the scheduler closes; the
+/// Runs one keep-alive connection of `endpoint` on `strand` (its handlers run there one at a
+/// time: a strand, or a one-thread io_context's executor) until the scheduler closes; the
 /// coroutine keeps `engine` alive.
 void spawn_connection(std::shared_ptr<client_engine> engine, std::size_t endpoint,
                       boost::asio::any_io_executor strand, boost::asio::cancellation_slot cancel,

@@ -42,7 +42,11 @@ exchange_watchdog::exchange_watchdog(boost::asio::any_io_executor executor,
 exchange_watchdog::~exchange_watchdog() {
   state_->on_expiry = nullptr;
   state_->watching = false;
-  state_->timer.cancel();
+  try {
+    state_->timer.cancel();
+  } catch (const boost::system::system_error&) {
+    // Not cancelled: the wait completes at its time and, with no on_expiry, does nothing.
+  }
 }
 
 void exchange_watchdog::start(std::chrono::steady_clock::duration timeout) {

@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(an_open_loop_reports_the_rate_it_achieved_beside_the_rate_a
   running_server server(endpoint());
   temp_dir dir;
   const auto r = run_promptpack(bench_args(
-      server.url(), {"--rate", "4000", "--duration", "1", "--json", dir.file("r.json")}));
+      server.url(), {"--rate", "4000", "--duration", "2", "--json", dir.file("r.json")}));
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.err);
   BOOST_TEST(contains(r.out, "rate          asked 4,000 prompts/s, achieved"), r.out);
 
@@ -114,11 +114,12 @@ BOOST_AUTO_TEST_CASE(an_open_loop_reports_the_rate_it_achieved_beside_the_rate_a
   BOOST_TEST_REQUIRE(root["run"]["loop"].get_string().get(loop) == simdjson::SUCCESS);
   BOOST_TEST(loop == "open");
   BOOST_TEST(real(root, "rate_requested") == 4000.0);
-  // A loose band: this checks the schedule is followed, not how precisely (bench/ measures that).
+  // A loose band (a sanitized build on a busy machine runs here too): this checks the schedule
+  // is followed, not how precisely (bench/ measures that).
   const double achieved = real(root, "rate_achieved");
-  BOOST_TEST((achieved > 3000.0 && achieved < 5000.0), "achieved " << achieved);
+  BOOST_TEST((achieved > 2000.0 && achieved < 6000.0), "achieved " << achieved);
   const std::uint64_t ok = number(root, "prompts_ok");
-  BOOST_TEST((ok > 3000u && ok < 5000u), "ok " << ok);
+  BOOST_TEST((ok > 4000u && ok < 12000u), "ok " << ok);
 }
 
 BOOST_AUTO_TEST_CASE(an_endpoint_that_fails_every_prompt_is_reported_by_type_and_exits_1) {
@@ -187,7 +188,10 @@ BOOST_AUTO_TEST_CASE(ctrl_c_ends_it_early_and_still_prints_what_was_measured) {
   running_server server(endpoint(5));  // 5 ms a request: a 60 s run is far from done at the signal
   child_process bench(PROMPTPACK_BINARY,
                       bench_args(server.url(), {"--duration", "60", "--connections", "2"}));
-  std::this_thread::sleep_for(1s);
+  // Signalled once it is sending (its Ctrl-C handler is in place before its first request).
+  for (int i = 0; i < 2000 && server.server.stats().requests.load() < 10; ++i)
+    std::this_thread::sleep_for(10ms);
+  BOOST_TEST_REQUIRE(server.server.stats().requests.load() >= 10u);
   bench.send(SIGINT);
   const auto r = bench.finish(30s);
   BOOST_TEST(r.exit_code == 130, r.err);

@@ -446,4 +446,33 @@ BOOST_AUTO_TEST_CASE(a_redirect_is_not_followed_and_names_its_location) {
   BOOST_TEST(client.stats().connects == server.connections());
 }
 
+BOOST_AUTO_TEST_CASE(an_answer_over_max_response_bytes_fails_at_once_however_it_is_framed) {
+  // 5,000 bytes against a limit of 4,096: said up front by Content-Length (request 1), or found
+  // while reading chunks (request 2). Retrying would only fetch the same answer again.
+  scripted_server server([](const scripted_request& request) {
+    const std::string body(5000, ' ');
+    return in_one_write(request.index % 2 == 0 ? sized_response("HTTP/1.1 200 OK", body)
+                                               : chunked_response(body));
+  });
+  auto config = config_for(server);
+  config.max_batch_prompts = 1;
+  config.connections_per_endpoint = 1;
+  config.max_retries = 3;
+  config.max_response_bytes = 4096;
+  promptpack::client client(config);
+  const std::vector<prompt_result> results =
+      run_bulk(client, {"announced too long", "found too long"}, hang_guard);
+  BOOST_TEST_REQUIRE(results.size() == 2u);
+  for (const prompt_result& result : results) {
+    BOOST_TEST_REQUIRE(!result.ok(), "an answer over the limit was taken");
+    BOOST_TEST((result.error->type == errc::protocol), describe(result));
+    BOOST_TEST(result.error->attempts == 1);
+    BOOST_TEST(contains(result.error->message, "over max_response_bytes (4096)"),
+               result.error->message);
+    BOOST_TEST(contains(result.error->message, "send fewer prompts per request"),
+               result.error->message);
+  }
+  BOOST_TEST(server.requests() == 2u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

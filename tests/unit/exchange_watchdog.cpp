@@ -51,8 +51,10 @@ BOOST_AUTO_TEST_CASE(a_stopped_exchange_never_expires) {
   boost::asio::io_context io;
   int expiries = 0;
   promptpack::detail::exchange_watchdog watchdog(io.get_executor(), [&] { ++expiries; });
-  watchdog.start(30ms);
+  // Scheduled first, so it is due before the deadline however late start() runs; timers that are
+  // due together run in the order of their times.
   after(io, 5ms, [&] { watchdog.stop(); });
+  watchdog.start(30ms);
   run_all(io);  // the wait still fires at 30 ms, finds no exchange and is not re-armed
   BOOST_TEST(expiries == 0);
   BOOST_TEST(!watchdog.expired());
@@ -68,17 +70,15 @@ BOOST_AUTO_TEST_CASE(each_exchange_gets_its_own_deadline_from_one_wait) {
   });
   // Exchanges of 20 ms each for 200 ms, each within its 60 ms: the first wait fires at 60 ms
   // during a later exchange and is moved to that exchange's deadline, and so on.
-  last_start = clock_type::now();  // before start(), whose deadline is then no earlier
-  watchdog.start(60ms);
+  // The exchanges are scheduled before the first starts, so each one's end is due before the
+  // deadline of the one before it however the thread is delayed.
   for (int i = 1; i <= 10; ++i) {
     after(io, i * 20ms, [&, i] {
       watchdog.stop();
-      if (i < 10) {
-        last_start = clock_type::now();
-        watchdog.start(60ms);
-      }
+      if (i < 10) watchdog.start(60ms);
     });
   }
+  watchdog.start(60ms);
   run_all(io);
   BOOST_TEST(expiries == 0);
 

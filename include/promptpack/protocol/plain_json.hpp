@@ -29,7 +29,7 @@ class plain_json_cursor {
         clean_(has_no_escapes_or_controls(text)) {}
 
   /// True when the whole text has no backslash and no control byte (has_no_escapes_or_controls):
-  /// strings are then found with one memchr each.
+  /// a string then ends at the next quote, found 16 bytes a step.
   bool clean() const noexcept { return clean_; }
   /// True when only whitespace is left.
   bool at_end() noexcept {
