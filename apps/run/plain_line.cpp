@@ -29,8 +29,9 @@ bool read_plain_line(std::string_view line, plain_line& out) noexcept {
   } while (c.take(','));
   if (!c.take('}')) return false;
   // Only bytes >= 0x80 are left to check, and only in the strings; the rest of the line is ASCII
-  // by now. Checking the whole line is simpler and as exact.
-  return c.at_end() && has_prompt && is_valid_utf8(line);
+  // by now. Checking the whole line is simpler and as exact (and free when the cursor's first
+  // pass saw none).
+  return c.at_end() && has_prompt && (c.ascii() || is_valid_utf8(line));
 }
 
 }  // namespace promptpack::run

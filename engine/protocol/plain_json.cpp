@@ -16,14 +16,17 @@ constexpr int max_skipped_depth = 16;
 
 }  // namespace
 
-bool has_no_escapes_or_controls(std::string_view text) noexcept {
+plain_text_class classify_plain_text(std::string_view text) noexcept {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const auto* const end = p + text.size();
+  unsigned char high_bits = 0;
 #if defined(__SSE2__)
   // 64 bytes between tests: a text with a backslash is given up early, a clean one pays one branch
-  // per four steps.
-  const auto escapes_or_controls = [](const unsigned char* at) {
+  // per four steps. The bytes are OR-ed on the way: their top bit says whether any is >= 0x80.
+  __m128i any_byte = _mm_setzero_si128();
+  const auto escapes_or_controls = [&any_byte](const unsigned char* at) {
     const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    any_byte = _mm_or_si128(any_byte, bytes);
     const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(bytes, _mm_set1_epi8(0x1F)), bytes);
     return _mm_or_si128(control, _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\')));
   };
@@ -31,16 +34,18 @@ bool has_no_escapes_or_controls(std::string_view text) noexcept {
     const __m128i found =
         _mm_or_si128(_mm_or_si128(escapes_or_controls(p), escapes_or_controls(p + 16)),
                      _mm_or_si128(escapes_or_controls(p + 32), escapes_or_controls(p + 48)));
-    if (_mm_movemask_epi8(found) != 0) return false;
+    if (_mm_movemask_epi8(found) != 0) return {};
   }
   for (; end - p >= 16; p += 16) {
-    if (_mm_movemask_epi8(escapes_or_controls(p)) != 0) return false;
+    if (_mm_movemask_epi8(escapes_or_controls(p)) != 0) return {};
   }
+  if (_mm_movemask_epi8(any_byte) != 0) high_bits = 0x80;
 #endif
   for (; p != end; ++p) {
-    if (*p == '\\' || *p < 0x20) return false;
+    if (*p == '\\' || *p < 0x20) return {};
+    high_bits |= *p;
   }
-  return true;
+  return {.clean = true, .ascii = (high_bits & 0x80) == 0};
 }
 
 const char* plain_json_cursor::unescaped_end() const noexcept {

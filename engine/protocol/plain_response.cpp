@@ -6,10 +6,128 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace promptpack::detail {
 namespace {
 
 using cursor = plain_json_cursor;
+
+// True when `p` starts with `literal`, a view of earlier bytes of the same text, which ends at
+// `end`. A literal of at most 16 bytes is compared in one step when 16 bytes are readable at both
+// (the literal lies before `p`, so it has them whenever `p` does).
+bool repeats(const char* p, const char* end, std::string_view literal) noexcept {
+  if (static_cast<std::size_t>(end - p) < literal.size()) return false;
+#if defined(__SSE2__)
+  if (literal.size() <= 16 && end - p >= 16) {
+    const __m128i equal =
+        _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
+                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(literal.data())));
+    const unsigned wanted = (1u << literal.size()) - 1;
+    return (static_cast<unsigned>(_mm_movemask_epi8(equal)) & wanted) == wanted;
+  }
+#endif
+  return std::memcmp(p, literal.data(), literal.size()) == 0;
+}
+
+// The bytes of an entry around its values, learned from an entry read token by token. Endpoints
+// write every entry alike, so the next ones usually repeat those bytes exactly with other values
+// in between: such an entry is read with one quote search per value and one compare per gap,
+// instead of a token at a time whose every step waits on the one before. Equal bytes around
+// values that hold no quote (and, in a clean text, no backslash or control byte) mean the same
+// JSON structure, so this accepts exactly what the token reader accepted in the learned entry.
+class entry_shape {
+ public:
+  // Learns the entry [begin, end) of a clean text, read into `e` and `outputs`. An entry with
+  // more values than the shape holds is not learned (its successors are read token by token).
+  void learn(const char* begin, const char* end, const response_entry& e,
+             const std::vector<std::string_view>& outputs) {
+    values_ = 0;
+    learned_ = false;
+    const std::size_t count = e.output_count + (e.has_echo ? 1 : 0);
+    if (count > max_values) return;
+    std::array<std::string_view, max_values> values;
+    for (std::uint32_t i = 0; i < e.output_count; ++i) {
+      values[values_] = outputs[e.first_output + i];
+      is_echo_[values_++] = false;
+    }
+    if (e.has_echo) {
+      values[values_] = e.echo;
+      is_echo_[values_++] = true;
+    }
+    // The echo may come before the outputs or after them: order the values as the bytes do.
+    std::array<std::size_t, max_values> order{};
+    for (std::size_t i = 0; i < values_; ++i) order[i] = i;
+    std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(values_),
+              [&](std::size_t a, std::size_t b) { return values[a].data() < values[b].data(); });
+    std::array<bool, max_values> is_echo{};
+    const char* from = begin;
+    for (std::size_t i = 0; i < values_; ++i) {
+      const std::string_view value = values[order[i]];
+      gaps_[i] = std::string_view(from, static_cast<std::size_t>(value.data() - from));
+      is_echo[i] = is_echo_[order[i]];
+      from = value.data() + value.size();
+    }
+    is_echo_ = is_echo;
+    gaps_[values_] = std::string_view(from, static_cast<std::size_t>(end - from));
+    learned_ = true;
+  }
+
+  // Reads the entry at the cursor when it repeats the learned bytes; else takes nothing, adds
+  // nothing, and returns false.
+  bool read(cursor& c, std::vector<response_entry>& entries,
+            std::vector<std::string_view>& outputs) const {
+    if (!learned_) return false;
+    c.skip_whitespace();
+    const char* p = c.position();
+    const char* const end = c.end();
+    const auto first_output = static_cast<std::uint32_t>(outputs.size());
+    response_entry& e = entries.emplace_back();
+    e.first_output = first_output;
+    for (std::size_t i = 0; i < values_; ++i) {
+      if (!repeats(p, end, gaps_[i])) return undo(entries, outputs, first_output);
+      p += gaps_[i].size();
+      // Every gap but the last ends with a value's opening quote and the next starts with its
+      // closing one, so the value is all that lies before the next quote.
+      const char* close = find_quote(p, end);
+      if (close == nullptr) return undo(entries, outputs, first_output);
+      const std::string_view value(p, static_cast<std::size_t>(close - p));
+      if (is_echo_[i]) {
+        e.echo = value;
+        e.has_echo = true;
+      } else {
+        outputs.push_back(value);
+        ++e.output_count;
+      }
+      p = close;
+    }
+    if (!repeats(p, end, gaps_[values_])) return undo(entries, outputs, first_output);
+    c.seek(p + gaps_[values_].size());
+    return true;
+  }
+
+ private:
+  static constexpr std::size_t max_values = 4;
+
+  static bool undo(std::vector<response_entry>& entries, std::vector<std::string_view>& outputs,
+                   std::uint32_t first_output) {
+    entries.pop_back();
+    outputs.resize(first_output);
+    return false;
+  }
+
+  // gaps_[i] precedes value i; gaps_[values_] follows the last one, up to the closing brace.
+  std::array<std::string_view, max_values + 1> gaps_;
+  std::array<bool, max_values> is_echo_{};
+  std::size_t values_ = 0;
+  bool learned_ = false;
+};
 
 // ["...", ...] into `outputs`; counts them in `e`.
 bool read_outputs(cursor& c, response_entry& e, std::vector<std::string_view>& outputs) {
@@ -65,8 +183,13 @@ bool read_body(std::string_view body, std::vector<response_entry>& entries,
     if (name == "data") {
       if (has_data || !c.take('[')) return false;
       if (!c.take(']')) {
+        entry_shape shape;
         do {
+          if (shape.read(c, entries, outputs)) continue;
+          c.skip_whitespace();
+          const char* begin = c.position();
           if (!read_entry(c, entries, outputs)) return false;
+          shape.learn(begin, c.position(), entries.back(), outputs);
         } while (c.take(','));
         if (!c.take(']')) return false;
       }
@@ -79,8 +202,10 @@ bool read_body(std::string_view body, std::vector<response_entry>& entries,
       return false;
     }
   } while (c.take(','));
-  // Only bytes >= 0x80 are left to check, all inside strings: checking the whole body is as exact.
-  return c.take('}') && c.at_end() && has_data && simdjson::validate_utf8(body.data(), body.size());
+  // Only bytes >= 0x80 are left to check, all inside strings: checking the whole body is as exact
+  // (and free when the cursor's first pass saw none).
+  return c.take('}') && c.at_end() && has_data &&
+         (c.ascii() || simdjson::validate_utf8(body.data(), body.size()));
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 
 namespace {
 
-using promptpack::has_no_escapes_or_controls;
+using promptpack::classify_plain_text;
 using promptpack::plain_json_cursor;
 
 bool skips(std::string_view text) {
@@ -26,13 +26,25 @@ BOOST_AUTO_TEST_CASE(finds_escapes_and_controls_at_every_offset) {
   for (std::size_t at = 0; at < 40; ++at) {
     for (const char bad : {'\\', '\0', '\x1F', '\n', '\t'}) {
       std::string text(40, 'a');
-      BOOST_TEST(has_no_escapes_or_controls(text));
+      BOOST_TEST(classify_plain_text(text).clean);
       text[at] = bad;
-      BOOST_TEST(!has_no_escapes_or_controls(text), "byte " << int(bad) << " at " << at);
+      BOOST_TEST(!classify_plain_text(text).clean, "byte " << int(bad) << " at " << at);
+      BOOST_TEST(!classify_plain_text(text).ascii);
     }
   }
-  BOOST_TEST(has_no_escapes_or_controls("\"quotes\" and \xC3\xA9 are fine"));
-  BOOST_TEST(has_no_escapes_or_controls(""));
+  BOOST_TEST(classify_plain_text("\"quotes\" and \xC3\xA9 are fine").clean);
+  BOOST_TEST(classify_plain_text("").clean);
+  BOOST_TEST(classify_plain_text("").ascii);
+}
+
+BOOST_AUTO_TEST_CASE(finds_bytes_above_ascii_at_every_offset) {
+  for (std::size_t at = 0; at < 100; ++at) {
+    std::string text(100, 'a');
+    BOOST_TEST(classify_plain_text(text).ascii);
+    text[at] = '\x80';
+    BOOST_TEST(classify_plain_text(text).clean);
+    BOOST_TEST(!classify_plain_text(text).ascii, "at " << at);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(strings_read_alike_with_and_without_whitespace_controls) {

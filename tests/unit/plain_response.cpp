@@ -94,6 +94,38 @@ BOOST_AUTO_TEST_CASE(leaves_every_other_body_to_simdjson) {
   BOOST_TEST(!plain("[]"));
 }
 
+// Entries after the first that repeat its bytes around the values are read by shape; any entry
+// that differs anywhere else is read token by token, and the results are the same.
+BOOST_AUTO_TEST_CASE(reads_repeated_entries_by_their_shape) {
+  std::vector<response_entry> entries;
+  std::vector<std::string_view> outputs;
+  const std::string body =
+      R"({"data": [{"prompt": "p1", "output": ["a"]}, {"prompt": "", "output": ["bb"]},)"
+      R"( {"prompt": "p3", "output": ["c", "d"]}, {"output": ["e"], "prompt": "p4"},)"
+      R"( {"output": ["f"], "prompt": "p5"},{"prompt": "p6", "output": ["g"]} ,)"
+      R"( {"prompt": "p7", "output": ["h"], "n": 1}, {"prompt": "p8", "output": ["i"], "n": 2}],)"
+      R"( "message": "ok"})";
+  BOOST_TEST_REQUIRE(read_plain_response(body, entries, outputs));
+  BOOST_TEST_REQUIRE(entries.size() == 8u);
+  const std::vector<std::string_view> echoes = {"p1", "", "p3", "p4", "p5", "p6", "p7", "p8"};
+  const std::vector<std::uint32_t> counts = {1, 1, 2, 1, 1, 1, 1, 1};
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    BOOST_TEST(entries[i].has_echo);
+    BOOST_TEST(entries[i].echo == echoes[i]);
+    BOOST_TEST(entries[i].output_count == counts[i]);
+  }
+  BOOST_TEST_REQUIRE(outputs.size() == 9u);
+  const std::vector<std::string_view> texts = {"a", "bb", "c", "d", "e", "f", "g", "h", "i"};
+  for (std::size_t i = 0; i < outputs.size(); ++i) BOOST_TEST(outputs[i] == texts[i]);
+
+  // A value that holds the next gap's bytes cannot pass: it ends at its first quote.
+  BOOST_TEST(!plain(R"({"data":[{"output":["a"]},{"output":["a"]}"]}]})"));
+  BOOST_TEST(!plain(R"({"data":[{"output":["a"]},{"output":["a","b"],"output":["c"]}]})"));
+  BOOST_TEST(!plain(R"({"data":[{"output":["a"]},{"output":["a"]])"));
+  BOOST_TEST(!plain(R"({"data":[{"output":["a"]},{"output":["a)"));
+  BOOST_TEST(!plain("{\"data\":[{\"output\":[\"a\"]},{\"output\":[\"\xC3\"]}]}"));
+}
+
 // The engine relies on this: an answer means the same whichever path reads it.
 BOOST_AUTO_TEST_CASE(parses_as_simdjson_does) {
   response_parser fast(response_parser::plain_path::on);
@@ -110,6 +142,11 @@ BOOST_AUTO_TEST_CASE(parses_as_simdjson_does) {
       R"({"data":[{"output":["a\nb"]}]})",
       R"({"data":[{"output":["a"]}]} x)",
       R"({"data":[{"output":["a"]}],"message":"busy"})",
+      R"({"data":[{"prompt":"p1","output":["a"]},{"prompt":"p2","output":["b"]},)"
+      R"({"output":["c"],"prompt":"p1"}]})",
+      R"({"data":[{"prompt":"p1","output":["a"]},{"prompt":"p1","output":["b"]},)"
+      R"({"prompt":"p2","output":["c"]}]})",
+      R"({"data":[{"output":["a"]},{"output":["a","b"]},{"output":["c"]}]})",
   };
   for (const auto& body : bodies)
     BOOST_TEST(parsed(fast, body, prompts) == parsed(full, body, prompts), body);

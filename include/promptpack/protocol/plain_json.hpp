@@ -12,9 +12,29 @@
 
 namespace promptpack {
 
-/// True when `text` has no `\` and no byte below 0x20: every well-formed JSON string in it is then
-/// plain, its value the bytes between its quotes. 64 bytes a step (SSE2).
-bool has_no_escapes_or_controls(std::string_view text) noexcept;
+/// What one pass over a text found (64 bytes a step, SSE2).
+struct plain_text_class {
+  /// No `\` and no byte below 0x20: every well-formed JSON string in the text is then plain, its
+  /// value the bytes between its quotes.
+  bool clean = false;
+  /// Clean, and no byte >= 0x80 either: the text is valid UTF-8 with no further check.
+  bool ascii = false;
+};
+plain_text_class classify_plain_text(std::string_view text) noexcept;
+
+/// The first `"` in [p, end), or null. Inline: it runs once per string, and names and outputs
+/// are short, so a call cost as much as the 16-byte compare.
+inline const char* find_quote(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+  for (; end - p >= 16; p += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const auto quotes =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'))));
+    if (quotes != 0) return p + std::countr_zero(quotes);
+  }
+#endif
+  return static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
+}
 
 /// A cursor over JSON text that accepts only strings with no escapes. Each call takes one token
 /// (after any JSON whitespace) and returns false, taking nothing more, when the text is not that
@@ -24,13 +44,18 @@ bool has_no_escapes_or_controls(std::string_view text) noexcept;
 class plain_json_cursor {
  public:
   explicit plain_json_cursor(std::string_view text) noexcept
-      : p_(text.data()),
-        end_(text.data() + text.size()),
-        clean_(has_no_escapes_or_controls(text)) {}
+      : p_(text.data()), end_(text.data() + text.size()), class_(classify_plain_text(text)) {}
 
-  /// True when the whole text has no backslash and no control byte (has_no_escapes_or_controls):
-  /// a string then ends at the next quote, found 16 bytes a step.
-  bool clean() const noexcept { return clean_; }
+  /// True when the whole text has no backslash and no control byte (classify_plain_text): a
+  /// string then ends at the next quote, found 16 bytes a step.
+  bool clean() const noexcept { return class_.clean; }
+  /// True when the whole text is clean and ASCII, so needs no UTF-8 check.
+  bool ascii() const noexcept { return class_.ascii; }
+  /// Where the next token is looked for. seek() moves there: to a position this cursor gave
+  /// (a shortcut that failed goes back), or past bytes the caller has checked itself.
+  const char* position() const noexcept { return p_; }
+  void seek(const char* position) noexcept { p_ = position; }
+  const char* end() const noexcept { return end_; }
   /// True when only whitespace is left.
   bool at_end() noexcept {
     skip_whitespace();
@@ -47,7 +72,7 @@ class plain_json_cursor {
   bool plain_string(std::string_view& out) noexcept {
     if (!take('"')) return false;
     // When the whole text has no backslash or control byte, the next quote closes the string.
-    const char* close = clean_ ? next_quote() : unescaped_end();
+    const char* close = class_.clean ? find_quote(p_, end_) : unescaped_end();
     if (close == nullptr) return false;
     out = std::string_view(p_, static_cast<std::size_t>(close - p_));
     p_ = close + 1;
@@ -59,26 +84,14 @@ class plain_json_cursor {
   /// grammar (numbers included) on the way.
   bool skip_value() noexcept { return skip_value(0); }
 
- private:
+  /// Skips JSON whitespace.
   void skip_whitespace() noexcept {
     // Most tokens follow another directly: one test for them.
     if (p_ != end_ && static_cast<unsigned char>(*p_) > ' ') return;
     while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\r' || *p_ == '\n')) ++p_;
   }
-  // The first quote from p_ on, or null. Inline: it runs once per string, and names and outputs
-  // are short, so a call cost as much as the compare.
-  const char* next_quote() const noexcept {
-    const char* p = p_;
-#if defined(__SSE2__)
-    for (; end_ - p >= 16; p += 16) {
-      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      const auto quotes =
-          static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'))));
-      if (quotes != 0) return p + std::countr_zero(quotes);
-    }
-#endif
-    return static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end_ - p)));
-  }
+
+ private:
   // The closing quote of the string at p_ when nothing before it needs an escape, else null.
   const char* unescaped_end() const noexcept;
   bool skip_value(int depth) noexcept;
@@ -88,7 +101,7 @@ class plain_json_cursor {
 
   const char* p_;
   const char* end_;
-  bool clean_;
+  plain_text_class class_;
 };
 
 }  // namespace promptpack
