@@ -52,7 +52,7 @@ std::string answer_body(bool echo) {
 void encode_request(benchmark::State& state) {
   const promptpack::request_writer writer("custom/bench", promptpack::sampling_params{});
   const auto views = prompt_views();
-  std::string body;
+  promptpack::write_buffer body;
   for (auto _ : state) {
     writer.begin(body);
     for (std::size_t i = 0; i < views.size(); ++i) {

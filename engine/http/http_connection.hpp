@@ -7,6 +7,8 @@
 #include "http/request_head.hpp"
 #include "http/stream_opener.hpp"
 
+#include <promptpack/protocol/write_buffer.hpp>
+
 #include <boost/asio/awaitable.hpp>
 
 #include <functional>
@@ -32,7 +34,7 @@ class http_connection {
       : settings_(std::move(settings)), open_(std::move(open)), head_(settings_) {}
 
   /// The body of the next request; the caller fills it before each exchange. Reused.
-  std::string& request_body() noexcept { return body_; }
+  write_buffer& request_body() noexcept { return body_; }
 
   /// How many connections this slot has opened (or tried to), for the connect counter.
   int opens() const noexcept { return opens_; }
@@ -55,7 +57,7 @@ class http_connection {
         }
         session_.emplace(std::move(*opened.stream), settings_);
       }
-      auto out = co_await session_->async_exchange(head, body_, response_body, padding);
+      auto out = co_await session_->async_exchange(head, body_.view(), response_body, padding);
       if (session_->closed()) session_.reset();
       if (out.error == transfer_error::stale && !fresh) continue;  // once more, on a new session
       co_return out;
@@ -72,7 +74,7 @@ class http_connection {
   http_settings settings_;
   opener open_;
   request_head head_;
-  std::string body_;
+  write_buffer body_;
   std::optional<http_session<Stream>> session_;
   int opens_ = 0;
 };

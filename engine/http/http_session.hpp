@@ -57,8 +57,7 @@ class http_session {
   /// Writes the request, `head` (start line, fields, blank line) then `body`, and reads its final
   /// response into `response_body` (reused: its capacity is kept, and room for `padding` bytes
   /// past the end is reserved for in-place parsing).
-  boost::asio::awaitable<http_transfer> async_exchange(std::string_view head,
-                                                       const std::string& body,
+  boost::asio::awaitable<http_transfer> async_exchange(std::string_view head, std::string_view body,
                                                        std::string& response_body,
                                                        std::size_t padding) {
     namespace beast = boost::beast;

@@ -111,18 +111,19 @@ request_writer::request_writer(std::string_view model, const sampling_params& pa
   tail_with_model_ = head_ + tail_;
 }
 
-void request_writer::begin(std::string& out) const {
-  out.assign(head_);
+void request_writer::begin(write_buffer& out) const {
+  out.clear();
+  out.append(head_);
 }
 
-bool request_writer::add_prompt(std::string& out, std::string_view prompt, bool first) {
+bool request_writer::add_prompt(write_buffer& out, std::string_view prompt, bool first) {
   if (!first) out.push_back(',');
   if (append_json_string_if_utf8(out, prompt)) return true;
-  if (!first) out.pop_back();
+  if (!first) out.truncate(out.size() - 1);
   return false;
 }
 
-void request_writer::end(std::string& out) const {
+void request_writer::end(write_buffer& out) const {
   out.append(tail_);
 }
 

@@ -146,7 +146,9 @@ connection_life_report run_connection_life(std::span<const std::uint8_t> script)
         for (int k = 0; k < max_exchanges && !in.empty(); ++k) {
           current = k;
           ++report.exchanges;
-          connection.request_body() = R"({"params":{"prompt":["p)" + std::to_string(k) + "\"]}}";
+          connection.request_body().clear();
+          connection.request_body().append(R"({"params":{"prompt":["p)" + std::to_string(k) +
+                                           "\"]}}");
           const auto t = co_await connection.async_exchange(body, 64);
           if (t.error != transfer_error::none || t.status < 200 || t.status > 299) continue;
           ++report.answered;

@@ -1,6 +1,8 @@
 // Low-level API: JSON string escaping and UTF-8 validation, for tools that write protocol JSON.
 #pragma once
 
+#include <promptpack/protocol/write_buffer.hpp>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -18,8 +20,8 @@ std::size_t json_unescaped_prefix(std::string_view text) noexcept;
 /// `text` must be valid UTF-8 (check with is_valid_utf8 first); bytes >= 0x80 are copied as is.
 void append_json_string(std::string& out, std::string_view text);
 
-/// As append_json_string, checking UTF-8 in the same pass (at almost no cost over escaping
-/// alone). Returns false, leaving `out` as it was, when `text` is not valid UTF-8.
-[[nodiscard]] bool append_json_string_if_utf8(std::string& out, std::string_view text);
+/// As append_json_string, into a write_buffer, checking UTF-8 in the same pass (at almost no cost
+/// over escaping alone). Returns false, leaving `out` as it was, when `text` is not valid UTF-8.
+[[nodiscard]] bool append_json_string_if_utf8(write_buffer& out, std::string_view text);
 
 }  // namespace promptpack

@@ -25,13 +25,13 @@ class request_writer {
   /// names one of prompt/max_tokens/temperature/top_p/top_k (those have their own fields).
   request_writer(std::string_view model, const sampling_params& params);
 
-  /// Clears `out` (keeping its capacity) and appends the head, up to the prompt array's `[`.
-  void begin(std::string& out) const;
+  /// Clears `out` (keeping its storage) and appends the head, up to the prompt array's `[`.
+  void begin(write_buffer& out) const;
   /// Appends one prompt to the array; `first` says whether it opens the array. Returns false,
   /// leaving `out` as it was, when the prompt is not valid UTF-8 (checked while it is escaped).
-  [[nodiscard]] static bool add_prompt(std::string& out, std::string_view prompt, bool first);
+  [[nodiscard]] static bool add_prompt(write_buffer& out, std::string_view prompt, bool first);
   /// Closes the array and appends the parameters.
-  void end(std::string& out) const;
+  void end(write_buffer& out) const;
 
   /// Bytes of an empty batch (head + tail), for max_batch_bytes accounting.
   std::size_t fixed_bytes() const noexcept { return head_.size() + tail_.size(); }
