@@ -1,6 +1,7 @@
 // One open connection's HTTP life: strictly one request, then its one final response, in turn.
 #pragma once
 
+#include "http/answer_parser.hpp"
 #include "http/exchange_watchdog.hpp"
 #include "http/http_settings.hpp"
 #include "http/http_transfer.hpp"
@@ -16,7 +17,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include <array>
 #include <optional>
@@ -79,27 +79,25 @@ class http_session {
     auto [write_ec, written] = co_await boost::asio::async_write(stream_, request, tuple_awaitable);
     if (write_ec) co_return transport_failure(out, write_ec, false);
 
-    std::optional<http::response_parser<http::string_body>> parser;
+    std::optional<answer_parser> parser;
     beast::error_code read_ec;
     for (int interim = 0;; ++interim) {
-      parser.emplace();
+      parser.emplace(out, response_body);
       parser->body_limit(settings_.max_response_bytes);
-      response_body.clear();
-      parser->get().body() = std::move(response_body);
       // One read for the head and the body: the whole answer is usually in the buffer after the
       // first read, and a second composed read would cost a completion round trip per request.
       // A 1xx has no body, so the read ends with its head.
       read_ec =
           std::get<0>(co_await http::async_read(stream_, read_buffer_, *parser, tuple_awaitable));
       if (!parser->is_header_done()) {
-        response_body = std::move(parser->get().body());
+        out.status = 0;  // a status line alone is no response
         const bool started = interim > 0 || parser->got_some() || read_buffer_.size() > 0;
         co_return transport_failure(out, read_ec, started);
       }
-      const unsigned status = parser->get().result_int();
+      const int status = parser->status();
       if (status >= 200) break;
       // 1xx: interim (100 Continue, 103 Early Hints). It has no body; the final answer follows.
-      response_body = std::move(parser->get().body());
+      out.status = 0;
       if (status == 101 || read_ec || !parser->is_done() || interim + 1 >= max_interim_responses) {
         co_return end(out, transfer_error::framing,
                       "the endpoint answered HTTP " + std::to_string(status) +
@@ -108,14 +106,7 @@ class http_session {
       }
     }
     const bool close_delimited = parser->need_eof();
-    auto response = parser->release();
-    response_body = std::move(response.body());
-    out.status = static_cast<int>(response.result_int());
-    out.reason = std::string(response.reason());
-    if (auto it = response.find(http::field::retry_after); it != response.end())
-      out.retry_after = std::string(it->value());
-    if (auto it = response.find(http::field::location); it != response.end())
-      out.location = std::string(it->value());
+    const bool keep_alive = parser->keep_alive();
     if (read_ec == http::error::body_limit) {
       co_return end(out, transfer_error::body_limit,
                     "the response body is over max_response_bytes (" +
@@ -139,7 +130,7 @@ class http_session {
       close();
     }
     // The watchdog may have closed the socket just as the answer completed: the answer stands.
-    if (close_delimited || !response.keep_alive() || (watchdog_ && watchdog_->expired())) close();
+    if (close_delimited || !keep_alive || (watchdog_ && watchdog_->expired())) close();
     out.connection_closed = closed_;
     co_return out;
   }
