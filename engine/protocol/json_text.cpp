@@ -35,11 +35,11 @@ constexpr std::array<char, 256> escape_table = make_escape_table();
 #if defined(__SSE2__)
 using bytes16 = __m128i;
 
-bytes16 load16(const unsigned char* p) noexcept {
+[[gnu::always_inline]] inline bytes16 load16(const unsigned char* p) noexcept {
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
 }
 
-void store16(char* out, bytes16 bytes) noexcept {
+[[gnu::always_inline]] inline void store16(char* out, bytes16 bytes) noexcept {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), bytes);
 }
 
@@ -68,7 +68,7 @@ bytes16 load_short(const unsigned char* p, std::size_t count) noexcept {
 // A bit for each byte that a JSON string cannot carry as is: `"`, `\`, a byte below 0x20, and
 // (when NonAscii, for the UTF-8 check) a byte >= 0x80.
 template <bool NonAscii>
-unsigned special_bytes(bytes16 bytes) noexcept {
+[[gnu::always_inline]] inline unsigned special_bytes(bytes16 bytes) noexcept {
   // A signed compare with 0x20 catches the controls and the bytes >= 0x80 (negative as int8) at
   // once; an unsigned min catches the controls alone.
   const __m128i low = NonAscii ? _mm_cmplt_epi8(bytes, _mm_set1_epi8(0x20))
@@ -81,7 +81,7 @@ unsigned special_bytes(bytes16 bytes) noexcept {
 #else
 using bytes16 = std::array<unsigned char, 16>;
 
-bytes16 load16(const unsigned char* p) noexcept {
+[[gnu::always_inline]] inline bytes16 load16(const unsigned char* p) noexcept {
   bytes16 bytes;
   std::memcpy(bytes.data(), p, bytes.size());
   return bytes;
@@ -190,14 +190,15 @@ class string_sink {
 // is checked on the way. Returns false, with the sink as it was, when Validate and `text` is not
 // UTF-8.
 template <bool Validate, class Sink>
-bool append_escaped(Sink& sink, std::string_view text) {
+bool append_escaped(Sink& sink, std::string_view text, char separator = 0) {
   static constexpr char hex_digits[] = "0123456789abcdef";
   // One store reaches 16 bytes past where the text has got to. So the room always holds what is
   // left of the text, the closing quote and 16 bytes more; each escape asks for its extra bytes.
   constexpr std::size_t slack = 1 + 16;
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
   const auto* const end = p + text.size();
-  char* out = sink.room(1 + text.size() + slack);
+  char* out = sink.room(2 + text.size() + slack);
+  if (separator != 0) *out++ = separator;
   *out++ = '"';
   while (p != end) {
     const auto left = static_cast<std::size_t>(end - p);
@@ -295,9 +296,9 @@ void append_json_string(std::string& out, std::string_view text) {
   append_escaped<false>(sink, text);
 }
 
-bool append_json_string_if_utf8(write_buffer& out, std::string_view text) {
+bool append_json_string_if_utf8(write_buffer& out, std::string_view text, char separator) {
   buffer_sink sink(out);
-  return append_escaped<true>(sink, text);
+  return append_escaped<true>(sink, text, separator);
 }
 
 }  // namespace promptpack

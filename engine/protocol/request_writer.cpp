@@ -117,10 +117,7 @@ void request_writer::begin(write_buffer& out) const {
 }
 
 bool request_writer::add_prompt(write_buffer& out, std::string_view prompt, bool first) {
-  if (!first) out.push_back(',');
-  if (append_json_string_if_utf8(out, prompt)) return true;
-  if (!first) out.truncate(out.size() - 1);
-  return false;
+  return append_json_string_if_utf8(out, prompt, first ? 0 : ',');
 }
 
 void request_writer::end(write_buffer& out) const {

@@ -21,7 +21,9 @@ std::size_t json_unescaped_prefix(std::string_view text) noexcept;
 void append_json_string(std::string& out, std::string_view text);
 
 /// As append_json_string, into a write_buffer, checking UTF-8 in the same pass (at almost no cost
-/// over escaping alone). Returns false, leaving `out` as it was, when `text` is not valid UTF-8.
-[[nodiscard]] bool append_json_string_if_utf8(write_buffer& out, std::string_view text);
+/// over escaping alone). A `separator` other than 0 (a list's comma) is written first. Returns
+/// false, leaving `out` as it was (separator included), when `text` is not valid UTF-8.
+[[nodiscard]] bool append_json_string_if_utf8(write_buffer& out, std::string_view text,
+                                              char separator = 0);
 
 }  // namespace promptpack

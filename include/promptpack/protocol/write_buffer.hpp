@@ -47,8 +47,6 @@ class write_buffer {
     *room(1) = c;
     ++size_;
   }
-  /// Cuts the text back to its first `size` bytes.
-  void truncate(std::size_t size) noexcept { size_ = std::min(size, size_); }
 
  private:
   std::string storage_;  // its size is the high-water mark; bytes past size_ are scratch
