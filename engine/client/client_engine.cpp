@@ -312,9 +312,18 @@ bool client_engine::drop_where(batch& b, Unwanted unwanted, const prompt_error& 
 }
 
 bool client_engine::drop_abandoned(batch& b) {
+  // Neighbouring prompts mostly share a submission: its flag is read once per run of them.
+  const submission* owner = nullptr;
+  bool abandoned = false;
   return drop_where(
       b,
-      [](const work_item& item) { return item.owner->abandoned.load(std::memory_order_relaxed); },
+      [&](const work_item& item) {
+        if (item.owner != owner) {
+          owner = item.owner;
+          abandoned = owner->abandoned.load(std::memory_order_relaxed);
+        }
+        return abandoned;
+      },
       abandoned_error);
 }
 

@@ -54,6 +54,128 @@ const char* plain_json_cursor::unescaped_end() const noexcept {
   return length < rest.size() && rest[length] == '"' ? p_ + length : nullptr;
 }
 
+bool plain_json_cursor::json_string(std::string_view& out, std::string& unescaped) {
+  if (!take('"')) return false;
+  const char* close = clean() ? find_quote(p_, end_) : unescaped_end();
+  if (close != nullptr) {
+    out = std::string_view(p_, static_cast<std::size_t>(close - p_));
+    p_ = close + 1;
+    return true;
+  }
+  const auto rest = static_cast<std::size_t>(end_ - p_);
+  if (clean() || unescaped.capacity() - unescaped.size() < rest) return false;
+  const std::size_t start = unescaped.size();
+  for (;;) {
+    const std::size_t run = json_unescaped_prefix({p_, static_cast<std::size_t>(end_ - p_)});
+    unescaped.append(p_, run);
+    p_ += run;
+    if (p_ == end_) return false;
+    if (*p_ == '"') break;
+    if (*p_ != '\\' || !take_escape(unescaped)) return false;
+  }
+  ++p_;
+  out = std::string_view(unescaped.data() + start, unescaped.size() - start);
+  return true;
+}
+
+namespace {
+
+// The value of four hex digits at `p` (checked against `end`), or -1.
+long hex4(const char* p, const char* end) noexcept {
+  if (end - p < 4) return -1;
+  long value = 0;
+  for (int i = 0; i < 4; ++i) {
+    const char c = p[i];
+    int digit;
+    if (c >= '0' && c <= '9')
+      digit = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      digit = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      digit = c - 'A' + 10;
+    else
+      return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+void append_utf8(std::string& out, unsigned long code_point) {
+  if (code_point < 0x80) {
+    out.push_back(static_cast<char>(code_point));
+  } else if (code_point < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (code_point >> 6)));
+    out.push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
+  } else if (code_point < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (code_point >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (code_point >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((code_point >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((code_point >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
+  }
+}
+
+}  // namespace
+
+bool plain_json_cursor::take_escape(std::string& unescaped) {
+  if (end_ - p_ < 2) return false;
+  char simple = 0;
+  switch (p_[1]) {
+    case '"':
+      simple = '"';
+      break;
+    case '\\':
+      simple = '\\';
+      break;
+    case '/':
+      simple = '/';
+      break;
+    case 'b':
+      simple = '\b';
+      break;
+    case 'f':
+      simple = '\f';
+      break;
+    case 'n':
+      simple = '\n';
+      break;
+    case 'r':
+      simple = '\r';
+      break;
+    case 't':
+      simple = '\t';
+      break;
+    case 'u':
+      break;
+    default:
+      return false;
+  }
+  if (simple != 0) {
+    unescaped.push_back(simple);
+    p_ += 2;
+    return true;
+  }
+  const long unit = hex4(p_ + 2, end_);
+  if (unit < 0) return false;
+  p_ += 6;
+  if (unit < 0xD800 || unit > 0xDFFF) {
+    append_utf8(unescaped, static_cast<unsigned long>(unit));
+    return true;
+  }
+  // A surrogate: only a high one followed by an escaped low one makes a character. A lone one
+  // is left to the full parser, whose rule for it is the one that counts.
+  if (unit > 0xDBFF || end_ - p_ < 6 || p_[0] != '\\' || p_[1] != 'u') return false;
+  const long low = hex4(p_ + 2, end_);
+  if (low < 0xDC00 || low > 0xDFFF) return false;
+  p_ += 6;
+  append_utf8(unescaped, 0x10000 + ((static_cast<unsigned long>(unit) - 0xD800) << 10) +
+                             (static_cast<unsigned long>(low) - 0xDC00));
+  return true;
+}
+
 bool plain_json_cursor::skip_value(int depth) noexcept {
   if (depth > max_skipped_depth) return false;
   skip_whitespace();

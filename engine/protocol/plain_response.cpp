@@ -2,6 +2,7 @@
 // batches) is read in one pass over its bytes, without simdjson's structural index and iteration.
 #include "protocol/plain_response.hpp"
 
+#include <promptpack/protocol/json_text.hpp>
 #include <promptpack/protocol/plain_json.hpp>
 
 #include <simdjson.h>
@@ -36,6 +37,13 @@ bool repeats(const char* p, const char* end, std::string_view literal) noexcept 
   return std::memcmp(p, literal.data(), literal.size()) == 0;
 }
 
+// The quote that closes a string starting at `p`, when no byte before it needs an escape; else
+// null.
+const char* unescaped_quote(const char* p, const char* end) noexcept {
+  const std::size_t run = json_unescaped_prefix({p, static_cast<std::size_t>(end - p)});
+  return p + run != end && p[run] == '"' ? p + run : nullptr;
+}
+
 // The bytes of an entry around its values, learned from an entry read token by token. Endpoints
 // write every entry alike, so the next ones usually repeat those bytes exactly with other values
 // in between: such an entry is read with one quote search per value and one compare per gap,
@@ -52,6 +60,14 @@ class entry_shape {
     learned_ = false;
     const std::size_t count = e.output_count + (e.has_echo ? 1 : 0);
     if (count > max_values) return;
+    // An unescaped value lives outside the text: it says nothing about the bytes around it.
+    const auto in_place = [&](std::string_view value) {
+      return value.data() >= begin && value.data() + value.size() <= end;
+    };
+    if (e.has_echo && !in_place(e.echo)) return;
+    for (std::uint32_t i = 0; i < e.output_count; ++i) {
+      if (!in_place(outputs[e.first_output + i])) return;
+    }
     std::array<std::string_view, max_values> values;
     for (std::uint32_t i = 0; i < e.output_count; ++i) {
       values[values_] = outputs[e.first_output + i];
@@ -94,8 +110,9 @@ class entry_shape {
       if (!repeats(p, end, gaps_[i])) return undo(entries, outputs, first_output);
       p += gaps_[i].size();
       // Every gap but the last ends with a value's opening quote and the next starts with its
-      // closing one, so the value is all that lies before the next quote.
-      const char* close = find_quote(p, end);
+      // closing one, so the value is all that lies before the next quote (when nothing before
+      // that quote is escaped: an escaped value is read token by token).
+      const char* close = c.clean() ? find_quote(p, end) : unescaped_quote(p, end);
       if (close == nullptr) return undo(entries, outputs, first_output);
       const std::string_view value(p, static_cast<std::size_t>(close - p));
       if (is_echo_[i]) {
@@ -130,12 +147,13 @@ class entry_shape {
 };
 
 // ["...", ...] into `outputs`; counts them in `e`.
-bool read_outputs(cursor& c, response_entry& e, std::vector<std::string_view>& outputs) {
+bool read_outputs(cursor& c, response_entry& e, std::vector<std::string_view>& outputs,
+                  std::string& unescaped) {
   if (!c.take('[')) return false;
   if (c.take(']')) return true;
   do {
     std::string_view text;
-    if (!c.plain_string(text)) return false;
+    if (!c.json_string(text, unescaped)) return false;
     outputs.push_back(text);
     ++e.output_count;
   } while (c.take(','));
@@ -144,7 +162,7 @@ bool read_outputs(cursor& c, response_entry& e, std::vector<std::string_view>& o
 
 // {"prompt": "...", "output": [...]}, either order, "prompt" optional.
 bool read_entry(cursor& c, std::vector<response_entry>& entries,
-                std::vector<std::string_view>& outputs) {
+                std::vector<std::string_view>& outputs, std::string& unescaped) {
   if (!c.take('{')) return false;
   // Filled in place (a failure clears the list): an entry built aside and pushed was copied in
   // wide moves that straddled its narrow stores, a store-forwarding stall per entry.
@@ -156,10 +174,10 @@ bool read_entry(cursor& c, std::vector<response_entry>& entries,
     if (!c.member_name(name)) return false;
     // A repeated member is left to the full parser, which names it in its error.
     if (name == "output") {
-      if (has_output || !read_outputs(c, e, outputs)) return false;
+      if (has_output || !read_outputs(c, e, outputs, unescaped)) return false;
       has_output = true;
     } else if (name == "prompt") {
-      if (e.has_echo || !c.plain_string(e.echo)) return false;
+      if (e.has_echo || !c.json_string(e.echo, unescaped)) return false;
       e.has_echo = true;
     } else if (!c.skip_value()) {
       return false;
@@ -169,11 +187,11 @@ bool read_entry(cursor& c, std::vector<response_entry>& entries,
 }
 
 bool read_body(std::string_view body, std::vector<response_entry>& entries,
-               std::vector<std::string_view>& outputs) {
+               std::vector<std::string_view>& outputs, std::string& unescaped) {
   cursor c(body);
-  // A backslash anywhere means some string needs simdjson's unescaping: give it the whole body at
-  // once rather than scan up to that string first. (Whitespace other than spaces goes there too.)
-  if (!c.clean()) return false;
+  // Escaped strings (an output with a newline, say) are unescaped here, never longer than in the
+  // body: with that much room, the views into `unescaped` never move.
+  if (!c.clean() && unescaped.capacity() < body.size()) unescaped.reserve(body.size());
   bool has_data = false;
   bool has_message = false;
   if (!c.take('{')) return false;
@@ -188,7 +206,7 @@ bool read_body(std::string_view body, std::vector<response_entry>& entries,
           if (shape.read(c, entries, outputs)) continue;
           c.skip_whitespace();
           const char* begin = c.position();
-          if (!read_entry(c, entries, outputs)) return false;
+          if (!read_entry(c, entries, outputs, unescaped)) return false;
           shape.learn(begin, c.position(), entries.back(), outputs);
         } while (c.take(','));
         if (!c.take(']')) return false;
@@ -196,7 +214,7 @@ bool read_body(std::string_view body, std::vector<response_entry>& entries,
       has_data = true;
     } else if (name == "message") {
       std::string_view message;
-      if (has_message || !c.plain_string(message) || message != "ok") return false;
+      if (has_message || !c.json_string(message, unescaped) || message != "ok") return false;
       has_message = true;
     } else if (!c.skip_value()) {
       return false;
@@ -211,10 +229,11 @@ bool read_body(std::string_view body, std::vector<response_entry>& entries,
 }  // namespace
 
 bool read_plain_response(std::string_view body, std::vector<response_entry>& entries,
-                         std::vector<std::string_view>& outputs) {
+                         std::vector<std::string_view>& outputs, std::string& unescaped) {
   entries.clear();
   outputs.clear();
-  if (read_body(body, entries, outputs)) return true;
+  unescaped.clear();
+  if (read_body(body, entries, outputs, unescaped)) return true;
   entries.clear();
   outputs.clear();
   return false;

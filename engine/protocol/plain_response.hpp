@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -18,13 +19,12 @@ struct response_entry {
 
 /// Reads `body` when it is one object with a "data" array and at most one "message":"ok", each
 /// entry of "data" an object with one "output" array of strings and at most one "prompt" string,
-/// other members ("params", ...) any JSON value, in any order with spaces anywhere, where the body
-/// has no backslash and no control byte (so no newline or tab either) and is valid UTF-8. With no escapes a
-/// string's text between its quotes is its value, so the views point into `body`. Returns false
-/// for every other body, well-formed or not, with `entries` and `outputs` cleared: the full parser
-/// then decides, so this path never reports an error and never accepts what the full parser
-/// refuses.
+/// other members ("params", ...) any JSON value whose strings have no escapes, in any order with
+/// whitespace anywhere, and the body is valid UTF-8. The views point into `body`, or for a string
+/// with escapes into `unescaped` (cleared first; valid until its next use). Returns false for every
+/// other body, well-formed or not, with `entries` and `outputs` cleared: the full parser then
+/// decides, so this path never reports an error and never accepts what the full parser refuses.
 bool read_plain_response(std::string_view body, std::vector<response_entry>& entries,
-                         std::vector<std::string_view>& outputs);
+                         std::vector<std::string_view>& outputs, std::string& unescaped);
 
 }  // namespace promptpack::detail

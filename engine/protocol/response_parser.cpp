@@ -65,6 +65,7 @@ struct response_parser::impl {
   ondemand::parser json_;
   parsed_response result_;
   std::vector<entry> entries_;
+  std::string unescaped_;  // the plain path's escaped strings, unescaped
   // Matching by echoed text (slow path only): the first unanswered prompt with each text, and for
   // each prompt the next one with the same text, so identical prompts are answered in order.
   std::unordered_map<std::string_view, std::uint32_t> first_by_text_;
@@ -139,7 +140,7 @@ const parsed_response& response_parser::impl::parse(std::string& body,
 
   if (body.empty()) return fail(std::string("response body is empty").append(expected_shape));
   if (plain_path_ == plain_path::on &&
-      detail::read_plain_response(body, entries_, result_.outputs)) {
+      detail::read_plain_response(body, entries_, result_.outputs, unescaped_)) {
     match(prompts);
     return result_;
   }

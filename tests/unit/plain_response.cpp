@@ -19,7 +19,8 @@ using promptpack::detail::response_entry;
 bool plain(std::string_view body) {
   std::vector<response_entry> entries;
   std::vector<std::string_view> outputs;
-  const bool read = read_plain_response(body, entries, outputs);
+  std::string unescaped;
+  const bool read = read_plain_response(body, entries, outputs, unescaped);
   if (!read) BOOST_TEST((entries.empty() && outputs.empty()), "left entries behind: " << body);
   return read;
 }
@@ -45,11 +46,12 @@ BOOST_AUTO_TEST_SUITE(plain_response)
 BOOST_AUTO_TEST_CASE(reads_the_protocols_answers) {
   std::vector<response_entry> entries;
   std::vector<std::string_view> outputs;
+  std::string unescaped;
   const std::string body =
       R"({"data": [{"prompt": "p1", "output": ["a", "b"], "params": {"temperature": 0.7,)"
       R"( "top_k": 40, "top_p": 1, "stop": ["x"], "seed": null, "n": -1.5e+3, "s": true}},)"
       " {\"output\":[]}, {\"output\":[\"caf\xC3\xA9\"],\"prompt\":\"p3\"}], \"message\": \"ok\"}";
-  BOOST_TEST_REQUIRE(read_plain_response(body, entries, outputs));
+  BOOST_TEST_REQUIRE(read_plain_response(body, entries, outputs, unescaped));
   BOOST_TEST_REQUIRE(entries.size() == 3u);
   BOOST_TEST(entries[0].has_echo);
   BOOST_TEST(entries[0].echo == "p1");
@@ -66,16 +68,48 @@ BOOST_AUTO_TEST_CASE(reads_the_protocols_answers) {
   BOOST_TEST(plain(R"({"message":"ok","data":[]})"));
   BOOST_TEST(plain(R"({"data":[{"output":["x"]}]})"));  // "message" may be left out
   BOOST_TEST(plain(R"({"id":7,"data":[{"output":["x"]}],"usage":{"a":[1,{"b":[]}]}})"));
+  BOOST_TEST(plain("{\"data\":[\n\t{\"output\":[\"a\"]}\r\n]}"));  // pretty-printed
+}
+
+// Outputs and echoes with escapes are unescaped on the way; anything a parser could read another
+// way is left to simdjson.
+BOOST_AUTO_TEST_CASE(unescapes_outputs_and_echoes) {
+  std::vector<response_entry> entries;
+  std::vector<std::string_view> outputs;
+  std::string unescaped;
+  const std::string body =
+      R"({"data":[{"prompt":"p\"1\"","output":["line 1\nline 2\ttab \\ \/ \b\f\r"]},)"
+      R"({"prompt":"p2","output":["caf\u00e9 \u20AC \ud83d\ude00 \u0041"]},)"
+      R"({"prompt":"p3","output":["plain"]},{"prompt":"p4","output":["plain too"]}]})";
+  BOOST_TEST_REQUIRE(read_plain_response(body, entries, outputs, unescaped));
+  BOOST_TEST_REQUIRE(entries.size() == 4u);
+  BOOST_TEST(entries[0].echo == "p\"1\"");
+  BOOST_TEST(entries[1].echo == "p2");
+  BOOST_TEST(entries[3].echo == "p4");
+  BOOST_TEST_REQUIRE(outputs.size() == 4u);
+  BOOST_TEST(outputs[0] == "line 1\nline 2\ttab \\ / \b\f\r");
+  BOOST_TEST(outputs[1] == "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 A");
+  BOOST_TEST(outputs[2] == "plain");
+  BOOST_TEST(outputs[3] == "plain too");
+
+  BOOST_TEST(!plain(R"({"data":[{"output":["\ud83d"]}]})"));        // a lone high surrogate
+  BOOST_TEST(!plain(R"({"data":[{"output":["\ude00"]}]})"));        // a lone low surrogate
+  BOOST_TEST(!plain(R"({"data":[{"output":["\ud83d\u0041"]}]})"));  // high, then not low
+  BOOST_TEST(!plain(R"({"data":[{"output":["\x41"]}]})"));          // no such escape
+  BOOST_TEST(!plain(R"({"data":[{"output":["\u00g1"]}]})"));        // not hex
+  BOOST_TEST(!plain(R"({"data":[{"output":["\u00"]}]})"));          // cut short
+  BOOST_TEST(!plain(R"({"data":[{"output":["a\"]}]})"));            // escapes its closing quote
+  BOOST_TEST(!plain("{\"data\":[{\"output\":[\"a\\n\x01\"]}]}"));   // a raw control byte
+  BOOST_TEST(!plain(R"({"data":[{"output":["a"],"params":{"stop":["\n"]}}]})"));  // skipped
+  BOOST_TEST(!plain(R"({"data":[{"out\u0070ut":["a"]}]})"));                      // an escaped name
 }
 
 BOOST_AUTO_TEST_CASE(leaves_every_other_body_to_simdjson) {
-  BOOST_TEST(!plain(R"({"data":[{"output":["a\nb"]}]})"));     // an escape
-  BOOST_TEST(!plain("{\"data\":[{\"output\":[\"a\tb\"]}]}"));  // a raw control byte
-  BOOST_TEST(!plain("{\"data\":[\n{\"output\":[\"a\"]}]}"));   // pretty-printed: simdjson reads it
-  BOOST_TEST(!plain("{\"data\":[{\"output\":[\"\xC3\"]}]}"));  // cut UTF-8
-  BOOST_TEST(!plain(R"({"data":[{"output":"x"}]})"));          // a bare string output
-  BOOST_TEST(!plain(R"({"data":[{"output":[1]}]})"));          // not a string
-  BOOST_TEST(!plain(R"({"data":[{"prompt":"p"}]})"));          // no output
+  BOOST_TEST(!plain("{\"data\":[{\"output\":[\"a\tb\"]}]}"));           // a raw control byte
+  BOOST_TEST(!plain("{\"data\":[{\"output\":[\"\xC3\"]}]}"));           // cut UTF-8
+  BOOST_TEST(!plain(R"({"data":[{"output":"x"}]})"));                   // a bare string output
+  BOOST_TEST(!plain(R"({"data":[{"output":[1]}]})"));                   // not a string
+  BOOST_TEST(!plain(R"({"data":[{"prompt":"p"}]})"));                   // no output
   BOOST_TEST(!plain(R"({"data":[{"output":["a"],"output":["b"]}]})"));  // repeated
   BOOST_TEST(!plain(R"({"data":[],"data":[]})"));
   BOOST_TEST(!plain(R"({"data":[],"message":"overloaded"})"));  // an endpoint error
@@ -99,13 +133,14 @@ BOOST_AUTO_TEST_CASE(leaves_every_other_body_to_simdjson) {
 BOOST_AUTO_TEST_CASE(reads_repeated_entries_by_their_shape) {
   std::vector<response_entry> entries;
   std::vector<std::string_view> outputs;
+  std::string unescaped;
   const std::string body =
       R"({"data": [{"prompt": "p1", "output": ["a"]}, {"prompt": "", "output": ["bb"]},)"
       R"( {"prompt": "p3", "output": ["c", "d"]}, {"output": ["e"], "prompt": "p4"},)"
       R"( {"output": ["f"], "prompt": "p5"},{"prompt": "p6", "output": ["g"]} ,)"
       R"( {"prompt": "p7", "output": ["h"], "n": 1}, {"prompt": "p8", "output": ["i"], "n": 2}],)"
       R"( "message": "ok"})";
-  BOOST_TEST_REQUIRE(read_plain_response(body, entries, outputs));
+  BOOST_TEST_REQUIRE(read_plain_response(body, entries, outputs, unescaped));
   BOOST_TEST_REQUIRE(entries.size() == 8u);
   const std::vector<std::string_view> echoes = {"p1", "", "p3", "p4", "p5", "p6", "p7", "p8"};
   const std::vector<std::uint32_t> counts = {1, 1, 2, 1, 1, 1, 1, 1};
@@ -147,6 +182,9 @@ BOOST_AUTO_TEST_CASE(parses_as_simdjson_does) {
       R"({"data":[{"prompt":"p1","output":["a"]},{"prompt":"p1","output":["b"]},)"
       R"({"prompt":"p2","output":["c"]}]})",
       R"({"data":[{"output":["a"]},{"output":["a","b"]},{"output":["c"]}]})",
+      R"({"data":[{"prompt":"p1","output":["a\nb"]},{"prompt":"p2","output":["c"]},)"
+      R"({"prompt":"p1","output":["\u00e9\"q\""]}]})",
+      R"({"data":[{"prompt":"p\u0031","output":["a"]},{"prompt":"p2","output":["b"]}]})",
   };
   for (const auto& body : bodies)
     BOOST_TEST(parsed(fast, body, prompts) == parsed(full, body, prompts), body);

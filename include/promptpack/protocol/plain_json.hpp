@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #if defined(__SSE2__)
@@ -78,6 +79,13 @@ class plain_json_cursor {
     p_ = close + 1;
     return true;
   }
+  /// Takes a string that may have escapes. A string with none is viewed in place, as by
+  /// plain_string(); an escaped one is unescaped onto the end of `unescaped`, and `out` views it
+  /// there. So that earlier views stay valid, `unescaped` must have room reserved for the rest of
+  /// the text (unescaping never lengthens it): the call fails rather than reallocate. A `\u`
+  /// escape of a lone surrogate, a control byte or a bad escape fails too (a full parser then
+  /// decides). The bytes are not checked for UTF-8.
+  bool json_string(std::string_view& out, std::string& unescaped);
   /// Takes `"name":`, a member's name and its colon.
   bool member_name(std::string_view& name) noexcept { return plain_string(name) && take(':'); }
   /// Takes any one JSON value whose strings are plain, nested about 16 deep at most, checking its
@@ -94,6 +102,8 @@ class plain_json_cursor {
  private:
   // The closing quote of the string at p_ when nothing before it needs an escape, else null.
   const char* unescaped_end() const noexcept;
+  // At a backslash: appends what its escape stands for and takes it.
+  bool take_escape(std::string& unescaped);
   bool skip_value(int depth) noexcept;
   bool take_word(std::string_view word) noexcept;
   bool take_number() noexcept;
