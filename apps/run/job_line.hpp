@@ -38,8 +38,8 @@ struct line_overrides {
 struct job_line {
   line_form form = line_form::prompt;
   bool has_custom_id = false;
-  /// The line was plain (see plain_line.hpp): custom_id and prompt have no byte that JSON escapes,
-  /// so custom_id's JSON form is its text in quotes.
+  /// The line was plain (see plain_line.hpp): custom_id has no byte that JSON escapes, so its
+  /// JSON form is its text in quotes.
   bool plain = false;
   std::string custom_id;  ///< decoded; the line number when the line has none
   std::string prompt;     ///< decoded; messages joined with one space

@@ -109,6 +109,7 @@ std::string line_overrides::key() const {
 
 struct line_parser::impl {
   simdjson::ondemand::parser parser;
+  std::string unescaped;  // a plain line's prompt, when it has escapes
   bool saw_prompt = false;
 
   // Reads one field shared by every form: custom_id, prompt, messages and the overrides.
@@ -254,7 +255,7 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
 
   if (plain_path_ == plain_path::on) {
     plain_line plain;
-    if (read_plain_line(line, plain)) {
+    if (read_plain_line(line, plain, impl_->unescaped)) {
       if (plain.has_custom_id) {
         out.custom_id.assign(plain.custom_id);
         out.has_custom_id = true;

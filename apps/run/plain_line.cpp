@@ -7,21 +7,23 @@
 
 namespace promptpack::run {
 
-bool read_plain_line(std::string_view line, plain_line& out) noexcept {
+bool read_plain_line(std::string_view line, plain_line& out, std::string& unescaped) {
   out = {};
   plain_json_cursor c(line);
+  // A prompt with escapes (a newline, say) is unescaped here, never longer than in the line.
+  unescaped.clear();
+  if (!c.clean() && unescaped.capacity() < line.size()) unescaped.reserve(line.size());
   bool has_prompt = false;
   if (!c.take('{')) return false;
   do {
     std::string_view key;
-    std::string_view value;
-    if (!c.member_name(key) || !c.plain_string(value)) return false;
+    if (!c.member_name(key)) return false;
     // A repeated member is left to the full parser, whose rule for it is the one that counts.
     if (key == "prompt" && !has_prompt) {
-      out.prompt = value;
+      if (!c.json_string(out.prompt, unescaped)) return false;
       has_prompt = true;
     } else if (key == "custom_id" && !out.has_custom_id) {
-      out.custom_id = value;
+      if (!c.plain_string(out.custom_id)) return false;
       out.has_custom_id = true;
     } else {
       return false;
@@ -30,7 +32,7 @@ bool read_plain_line(std::string_view line, plain_line& out) noexcept {
   if (!c.take('}')) return false;
   // Only bytes >= 0x80 are left to check, and only in the strings; the rest of the line is ASCII
   // by now. Checking the whole line is simpler and as exact (and free when the cursor's first
-  // pass saw none).
+  // pass saw none). What escapes stand for is UTF-8 by construction.
   return c.at_end() && has_prompt && (c.ascii() || is_valid_utf8(line));
 }
 

@@ -15,7 +15,8 @@ namespace run = promptpack::run;
 
 bool plain(std::string_view line) {
   run::plain_line out;
-  return run::read_plain_line(line, out);
+  std::string unescaped;
+  return run::read_plain_line(line, out, unescaped);
 }
 
 // What one line_parser makes of a line, in one comparable text.
@@ -36,28 +37,36 @@ BOOST_AUTO_TEST_SUITE(plain_line)
 
 BOOST_AUTO_TEST_CASE(reads_both_orders_and_any_json_whitespace) {
   run::plain_line out;
+  std::string unescaped;
   BOOST_TEST_REQUIRE(
-      run::read_plain_line(R"({"custom_id":"req-1","prompt":"The capital is"})", out));
+      run::read_plain_line(R"({"custom_id":"req-1","prompt":"The capital is"})", out, unescaped));
   BOOST_TEST(out.has_custom_id);
   BOOST_TEST(out.custom_id == "req-1");
   BOOST_TEST(out.prompt == "The capital is");
 
   BOOST_TEST_REQUIRE(
-      run::read_plain_line(" {\t\"prompt\" : \"p\" ,\r\"custom_id\":\"c\" }\r", out));
+      run::read_plain_line(" {\t\"prompt\" : \"p\" ,\r\"custom_id\":\"c\" }\r", out, unescaped));
   BOOST_TEST(out.custom_id == "c");
   BOOST_TEST(out.prompt == "p");
 
-  BOOST_TEST_REQUIRE(run::read_plain_line(R"({"prompt":""})", out));
+  BOOST_TEST_REQUIRE(run::read_plain_line(R"({"prompt":""})", out, unescaped));
   BOOST_TEST(!out.has_custom_id);
   BOOST_TEST(out.prompt.empty());
 
-  BOOST_TEST_REQUIRE(run::read_plain_line("{\"prompt\":\"caf\xC3\xA9 \xF0\x9F\x98\x80\"}", out));
+  BOOST_TEST_REQUIRE(
+      run::read_plain_line("{\"prompt\":\"caf\xC3\xA9 \xF0\x9F\x98\x80\"}", out, unescaped));
   BOOST_TEST(out.prompt == "caf\xC3\xA9 \xF0\x9F\x98\x80");
+
+  // A prompt's escapes are unescaped; the id stays a view into the line.
+  BOOST_TEST_REQUIRE(run::read_plain_line(
+      R"({"custom_id":"r","prompt":"Q:\n\"x\"\t\u00e9\ud83d\ude00"})", out, unescaped));
+  BOOST_TEST(out.custom_id == "r");
+  BOOST_TEST(out.prompt == "Q:\n\"x\"\t\xC3\xA9\xF0\x9F\x98\x80");
 }
 
 BOOST_AUTO_TEST_CASE(leaves_every_other_line_to_the_full_parser) {
   BOOST_TEST(!plain(R"({"custom_id":"a"})"));                     // no prompt
-  BOOST_TEST(!plain(R"({"custom_id":"a","prompt":"x\ny"})"));     // an escape
+  BOOST_TEST(!plain(R"({"custom_id":"a","prompt":"\ud800"})"));   // a lone surrogate
   BOOST_TEST(!plain(R"({"custom_id":"a\u0041","prompt":"x"})"));  // an escape in the id
   BOOST_TEST(!plain("{\"prompt\":\"a\tb\"}"));                    // a raw control byte
   BOOST_TEST(!plain("{\"prompt\":\"\xC3\"}"));                    // cut UTF-8
@@ -99,6 +108,10 @@ BOOST_AUTO_TEST_CASE(decodes_as_the_full_parser_does) {
       R"({"prompt":"x")",
       R"({"custom_id":7,"prompt":"x"})",
       R"({"custom_id":"a","prompt":"x\"y"})",
+      R"({"custom_id":"a","prompt":"line 1\nline 2 \u00e9 \/ \\"})",
+      R"({"prompt":"\ud83d\ude00","custom_id":"b"})",
+      R"({"prompt":"\ud83d"})",
+      R"({"prompt":"\q"})",
   };
   for (const auto& line : lines) BOOST_TEST(decoded(fast, line) == decoded(full, line), line);
 }
