@@ -68,8 +68,10 @@ class connection {
       if (b->items.size() < dispatched) {
         engine_.queue().prompts_dropped(endpoint_, dispatched - b->items.size());
       }
-      exchange_outcome outcome = co_await exchange(*b);
-      const auto now = clock::now();
+      const auto started = clock::now();
+      exchange_outcome outcome = co_await exchange(*b, started);
+      // The clock was read when the exchange ended; nothing since is worth a second read.
+      const auto now = started + outcome.elapsed;
       engine_.queue().exchange_done(endpoint_, outcome, now);
       settle(std::move(b), std::move(outcome), now);
     }
@@ -114,10 +116,9 @@ class connection {
     return prompts_.size() == b.items.size() || engine_.drop_invalid_utf8(b);
   }
 
-  asio::awaitable<exchange_outcome> exchange(batch& b) {
+  asio::awaitable<exchange_outcome> exchange(batch& b, clock::time_point started) {
     auto& counters = engine_.counters();
     auto& body = http_.request_body();
-    const auto started = clock::now();
     const int opens_before = http_.opens();
     counters.in_flight.fetch_add(1, std::memory_order_relaxed);
     const http_transfer transfer =
@@ -132,13 +133,12 @@ class connection {
       counters.prompts_sent.fetch_add(b.items.size(), std::memory_order_relaxed);
       counters.bytes_sent.fetch_add(body.size(), std::memory_order_relaxed);
     }
-    if (transfer.status != 0) {
-      engine_.latency().record(
-          std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - started));
-    }
+    const auto elapsed = clock::now() - started;
+    if (transfer.status != 0)
+      engine_.latency().record(std::chrono::duration_cast<std::chrono::microseconds>(elapsed));
     exchange_outcome outcome = classify(transfer);
     outcome.prompts = b.items.size();
-    outcome.elapsed = clock::now() - started;
+    outcome.elapsed = elapsed;
     co_return outcome;
   }
 
