@@ -49,6 +49,9 @@ std::vector<endpoint_url> parse_urls(const client_config& config) {
   return urls;
 }
 
+// The longest timeout accepted: a year, far inside the steady clock's range from any start.
+constexpr double max_timeout_s = 365.0 * 24 * 3600;
+
 void check_config(const client_config& c) {
   auto require = [](bool ok, const char* what) {
     if (!ok) throw std::invalid_argument(what);
@@ -57,9 +60,17 @@ void check_config(const client_config& c) {
   require(c.max_batch_bytes >= 1, "max_batch_bytes must be at least 1");
   require(c.connections_per_endpoint >= 1, "connections_per_endpoint must be at least 1");
   require(c.max_pending >= 1, "max_pending must be at least 1");
-  require(c.request_timeout_s > 0, "request_timeout_s must be > 0");
-  require(c.connect_timeout_s > 0, "connect_timeout_s must be > 0");
-  require(c.total_timeout_s > 0, "total_timeout_s must be > 0");
+  // Timers count in milliseconds from now: less than one would round to no time at all, and a
+  // deadline past the clock's range would overflow into the past.
+  const auto timeout_in_range = [](double seconds) {
+    return seconds >= 0.001 && seconds <= max_timeout_s;
+  };
+  require(timeout_in_range(c.request_timeout_s),
+          "request_timeout_s must be between 0.001 and 31536000 seconds (a year)");
+  require(timeout_in_range(c.connect_timeout_s),
+          "connect_timeout_s must be between 0.001 and 31536000 seconds (a year)");
+  require(timeout_in_range(c.total_timeout_s),
+          "total_timeout_s must be between 0.001 and 31536000 seconds (a year)");
   require(c.max_retries >= 0, "max_retries must be >= 0");
   check_request_fields(c);
 }
@@ -154,7 +165,7 @@ client_engine::client_engine(client_config config, std::optional<asio::any_io_ex
           .max_batch_bytes = config_.max_batch_bytes,
           .max_delay = std::chrono::microseconds(config_.max_delay_us),
           .max_pending = config_.max_pending,
-          .total_timeout = ms(config_.total_timeout_s * 1000),
+          .total_timeout = ms(std::ceil(config_.total_timeout_s * 1000)),
           .endpoints = {.max_requests_per_s = config_.max_requests_per_s,
                         .max_prompts_per_s = config_.max_prompts_per_s,
                         .health = {.failure_threshold = config_.endpoint_failure_threshold,

@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <cmath>
 #include <random>
 #include <sstream>
 
@@ -22,8 +23,9 @@ constexpr std::size_t parse_padding_bytes = 64;
 // How much of an error response's body an error message quotes.
 constexpr std::size_t error_excerpt_bytes = 200;
 
+// Rounded up: a timeout is the least time allowed (check_config keeps it to a millisecond or more).
 std::chrono::milliseconds to_ms(double seconds) {
-  return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(seconds * 1000)));
 }
 
 // Seconds as a person writes them: "0.3", "30", "300".

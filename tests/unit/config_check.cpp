@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -131,6 +132,28 @@ BOOST_AUTO_TEST_CASE(the_constructor_refuses_what_validate_refuses) {
   config = valid_config();
   config.api_key = "k\r\nX: y";
   BOOST_CHECK_THROW(client{config}, std::invalid_argument);
+}
+
+// A timeout under a millisecond rounded to none; a huge one overflowed the deadline into the past.
+BOOST_AUTO_TEST_CASE(timeouts_must_fit_the_clock) {
+  for (const double seconds : {0.0, 0.0004, -1.0, 1e300, 4e7}) {
+    auto config = valid_config();
+    config.request_timeout_s = seconds;
+    BOOST_TEST(contains(refusal(config), "request_timeout_s must be between 0.001 and"), seconds);
+    config = valid_config();
+    config.connect_timeout_s = seconds;
+    BOOST_TEST(contains(refusal(config), "connect_timeout_s must be between"), seconds);
+    config = valid_config();
+    config.total_timeout_s = seconds;
+    BOOST_TEST(contains(refusal(config), "total_timeout_s must be between"), seconds);
+  }
+  auto config = valid_config();
+  config.request_timeout_s = std::numeric_limits<double>::quiet_NaN();
+  BOOST_TEST(contains(refusal(config), "request_timeout_s"));
+  config = valid_config();
+  config.request_timeout_s = 0.001;
+  config.total_timeout_s = 31536000;
+  BOOST_CHECK_NO_THROW(client::validate(config));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
