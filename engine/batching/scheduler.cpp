@@ -85,15 +85,20 @@ void scheduler::park(std::size_t endpoint, next_batch_handler handler, clock::ti
   pump(lock, todo, now);
 }
 
-void scheduler::exchange_skipped(std::size_t endpoint, std::size_t prompts) {
-  std::lock_guard lock(mutex_);
+void scheduler::exchange_skipped(std::size_t endpoint, std::size_t prompts, clock::time_point now) {
+  std::unique_lock lock(mutex_);
   endpoints_.exchange_ended(endpoint);
   endpoints_.not_sent(endpoint, prompts);
+  // The tokens given back may let a waiting batch go now, not when the rate limit's timer fires.
+  deferred todo;
+  pump(lock, todo, now);
 }
 
-void scheduler::prompts_dropped(std::size_t endpoint, std::size_t prompts) {
-  std::lock_guard lock(mutex_);
+void scheduler::prompts_dropped(std::size_t endpoint, std::size_t prompts, clock::time_point now) {
+  std::unique_lock lock(mutex_);
   endpoints_.prompts_not_sent(endpoint, prompts);
+  deferred todo;
+  pump(lock, todo, now);
 }
 
 void scheduler::exchange_done(std::size_t endpoint, const exchange_outcome& outcome,

@@ -72,10 +72,10 @@ class scheduler {
   void exchange_done(std::size_t endpoint, const exchange_outcome& outcome, clock::time_point now);
   /// A batch of `prompts` taken by `endpoint` was not sent after all (every caller had
   /// cancelled, or none was valid UTF-8): the rate limits get back what its dispatch took.
-  void exchange_skipped(std::size_t endpoint, std::size_t prompts);
+  void exchange_skipped(std::size_t endpoint, std::size_t prompts, clock::time_point now);
   /// `prompts` left a batch taken by `endpoint` before it was sent (cancelled callers, prompts
   /// that are not UTF-8), and the rest went: the prompt rate limit gets theirs back.
-  void prompts_dropped(std::size_t endpoint, std::size_t prompts);
+  void prompts_dropped(std::size_t endpoint, std::size_t prompts, clock::time_point now);
   /// True when an endpoint other than `endpoint` is healthy (not cooling, paused or refusing).
   bool another_endpoint_available(std::size_t endpoint, clock::time_point now) const;
   /// Sends `b` again as soon as a connection is free (ahead of new work).

@@ -63,12 +63,12 @@ class connection {
       const std::size_t dispatched = b->items.size();
       // Nothing to send when every caller in it has cancelled, or no prompt is valid UTF-8.
       if (!engine_.drop_abandoned(*b) || !encode(*b)) {
-        engine_.queue().exchange_skipped(endpoint_, dispatched);
+        engine_.queue().exchange_skipped(endpoint_, dispatched, clock::now());
         engine_.queue().recycle(std::move(b));
         continue;
       }
       if (b->items.size() < dispatched) {
-        engine_.queue().prompts_dropped(endpoint_, dispatched - b->items.size());
+        engine_.queue().prompts_dropped(endpoint_, dispatched - b->items.size(), clock::now());
       }
       const auto started = clock::now();
       exchange_outcome outcome = co_await exchange(*b, started);

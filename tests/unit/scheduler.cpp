@@ -588,6 +588,20 @@ BOOST_FIXTURE_TEST_CASE(max_requests_per_s_spaces_out_the_batches, scheduler_fix
   }
 }
 
+// A batch that was not sent after all (its callers cancelled) gives its request back at once.
+BOOST_FIXTURE_TEST_CASE(tokens_given_back_let_a_waiting_batch_go_at_once, scheduler_fixture) {
+  auto c = config(1, 0us);
+  c.endpoints.max_requests_per_s = 2;
+  start(c);
+  park(0, 4);
+  enqueue(4);
+  poll();
+  BOOST_TEST_REQUIRE(received.size() == 2u);  // the bucket's second's worth
+  sched->exchange_skipped(0, 1, now);         // no time has passed: no timer would fire
+  poll();
+  BOOST_TEST(received.size() == 3u);
+}
+
 BOOST_FIXTURE_TEST_CASE(rate_limits_report_the_paused_time_and_the_answers, scheduler_fixture) {
   start(config(1, 0us), {1.0, 1.0});
   park(0, 3);
