@@ -425,10 +425,9 @@ BOOST_AUTO_TEST_CASE(status_429_with_retry_after_is_waited_out_without_a_retry) 
 
 BOOST_AUTO_TEST_CASE(a_redirect_is_not_followed_and_names_its_location) {
   scripted_server server([](const scripted_request&) {
-    std::string response = "HTTP/1.1 302 Found\r\nLocation: ";
-    response += redirect_target;
-    response += "\r\nContent-Length: 0\r\n\r\n";
-    return in_one_write(std::move(response));
+    const std::string target(redirect_target);
+    return in_one_write("HTTP/1.1 302 Found\r\nLocation: " + target +
+                        "\r\nContent-Length: 0\r\n\r\n");
   });
   auto config = config_for(server);
   config.max_retries = 3;  // retries are available, and a redirect must not use them
