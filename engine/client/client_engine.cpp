@@ -71,6 +71,14 @@ void check_config(const client_config& c) {
           "connect_timeout_s must be between 0.001 and 31536000 seconds (a year)");
   require(timeout_in_range(c.total_timeout_s),
           "total_timeout_s must be between 0.001 and 31536000 seconds (a year)");
+  // The retry delays and the cool-down become durations too: none is allowed, not a negative or
+  // a huge one.
+  require(c.backoff_base_ms >= 0 && c.backoff_base_ms <= max_timeout_s * 1000,
+          "backoff_base_ms must be between 0 and 31536000000 (a year)");
+  require(c.backoff_cap_ms >= 0 && c.backoff_cap_ms <= max_timeout_s * 1000,
+          "backoff_cap_ms must be between 0 and 31536000000 (a year)");
+  require(c.endpoint_cooldown_s >= 0 && c.endpoint_cooldown_s <= max_timeout_s,
+          "endpoint_cooldown_s must be between 0 and 31536000 seconds (a year)");
   require(c.max_retries >= 0, "max_retries must be >= 0");
   check_request_fields(c);
 }
@@ -165,7 +173,7 @@ client_engine::client_engine(client_config config, std::optional<asio::any_io_ex
           .max_batch_bytes = config_.max_batch_bytes,
           .max_delay = std::chrono::microseconds(config_.max_delay_us),
           .max_pending = config_.max_pending,
-          .total_timeout = ms(std::ceil(config_.total_timeout_s * 1000)),
+          .total_timeout = ms(std::ceil(std::round(config_.total_timeout_s * 1e6) / 1000)),
           .endpoints = {.max_requests_per_s = config_.max_requests_per_s,
                         .max_prompts_per_s = config_.max_prompts_per_s,
                         .health = {.failure_threshold = config_.endpoint_failure_threshold,

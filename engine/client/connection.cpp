@@ -23,9 +23,11 @@ constexpr std::size_t parse_padding_bytes = 64;
 // How much of an error response's body an error message quotes.
 constexpr std::size_t error_excerpt_bytes = 200;
 
-// Rounded up: a timeout is the least time allowed (check_config keeps it to a millisecond or more).
+// Rounded up to whole milliseconds (a timeout is the least time allowed; check_config keeps it to
+// one or more), from whole microseconds so that 1.1 s is 1100 ms, not 1101.
 std::chrono::milliseconds to_ms(double seconds) {
-  return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(seconds * 1000)));
+  const std::int64_t micros = std::llround(seconds * 1e6);
+  return std::chrono::milliseconds((micros + 999) / 1000);
 }
 
 // Seconds as a person writes them: "0.3", "30", "300".

@@ -90,14 +90,20 @@ class http_session {
       read_ec =
           std::get<0>(co_await http::async_read(stream_, read_buffer_, *parser, tuple_awaitable));
       if (!parser->is_header_done()) {
-        out.status = 0;  // a status line alone is no response
+        forget_response(out);
         const bool started = interim > 0 || parser->got_some() || read_buffer_.size() > 0;
         co_return transport_failure(out, read_ec, started);
       }
       const int status = parser->status();
+      if (status < 200) forget_response(out);  // a status line alone, or an interim answer
+      // 000-099 name no HTTP status: whether a body follows is anyone's guess.
+      if (status < 100) {
+        co_return end(out, transfer_error::framing,
+                      "the endpoint answered with status " + std::to_string(status) +
+                          ", which HTTP does not define");
+      }
       if (status >= 200) break;
       // 1xx: interim (100 Continue, 103 Early Hints). It has no body; the final answer follows.
-      out.status = 0;
       if (status == 101 || read_ec || !parser->is_done() || interim + 1 >= max_interim_responses) {
         co_return end(out, transfer_error::framing,
                       "the endpoint answered HTTP " + std::to_string(status) +
@@ -185,6 +191,15 @@ class http_session {
     out.detail = std::move(detail);
     out.connection_closed = true;
     return out;
+  }
+
+  // No final response was read: nothing of a partial or interim one is left in `out` for a
+  // reader to take for the answer's.
+  static void forget_response(http_transfer& out) {
+    out.status = 0;
+    out.reason.clear();
+    out.retry_after.clear();
+    out.location.clear();
   }
 
   // The peer closed the connection: the benign ends of a keep-alive connection.

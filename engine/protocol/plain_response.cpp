@@ -37,37 +37,33 @@ bool repeats(const char* p, const char* end, std::string_view literal) noexcept 
   return std::memcmp(p, literal.data(), literal.size()) == 0;
 }
 
-// The quote that closes a string starting at `p`, when no byte before it needs an escape; else
-// null.
-const char* unescaped_quote(const char* p, const char* end) noexcept {
-  const std::size_t run = json_unescaped_prefix({p, static_cast<std::size_t>(end - p)});
-  return p + run != end && p[run] == '"' ? p + run : nullptr;
-}
-
 // The bytes of an entry around its values, learned from an entry read token by token. Endpoints
 // write every entry alike, so the next ones usually repeat those bytes exactly with other values
 // in between: such an entry is read with one quote search per value and one compare per gap,
 // instead of a token at a time whose every step waits on the one before. Equal bytes around
-// values that hold no quote (and, in a clean text, no backslash or control byte) mean the same
-// JSON structure, so this accepts exactly what the token reader accepted in the learned entry.
+// values that are each one whole string (in a clean text, all that lies before the next quote;
+// else read as a string, escapes and all) mean the same JSON structure, so this accepts exactly
+// what the token reader accepted in the learned entry.
 class entry_shape {
  public:
-  // Learns the entry [begin, end) of a clean text, read into `e` and `outputs`. An entry with
-  // more values than the shape holds is not learned (its successors are read token by token).
+  // Learns the entry [begin, end), read into `e` and `outputs`. An entry with more values than
+  // the shape holds, or with an escaped value, is not learned.
   void learn(const char* begin, const char* end, const response_entry& e,
              const std::vector<std::string_view>& outputs) {
-    values_ = 0;
-    learned_ = false;
+    // Such an entry keeps the shape learned before, which its neighbours may still repeat.
     const std::size_t count = e.output_count + (e.has_echo ? 1 : 0);
     if (count > max_values) return;
     // An unescaped value lives outside the text: it says nothing about the bytes around it.
     const auto in_place = [&](std::string_view value) {
-      return value.data() >= begin && value.data() + value.size() <= end;
+      const auto at = reinterpret_cast<std::uintptr_t>(value.data());
+      return at >= reinterpret_cast<std::uintptr_t>(begin) &&
+             at + value.size() <= reinterpret_cast<std::uintptr_t>(end);
     };
     if (e.has_echo && !in_place(e.echo)) return;
     for (std::uint32_t i = 0; i < e.output_count; ++i) {
       if (!in_place(outputs[e.first_output + i])) return;
     }
+    values_ = 0;
     std::array<std::string_view, max_values> values;
     for (std::uint32_t i = 0; i < e.output_count; ++i) {
       values[values_] = outputs[e.first_output + i];
@@ -96,25 +92,54 @@ class entry_shape {
   }
 
   // Reads the entry at the cursor when it repeats the learned bytes; else takes nothing, adds
-  // nothing, and returns false.
-  bool read(cursor& c, std::vector<response_entry>& entries,
-            std::vector<std::string_view>& outputs) const {
+  // nothing, and returns false. Escaped values are unescaped onto `unescaped`.
+  bool read(cursor& c, std::vector<response_entry>& entries, std::vector<std::string_view>& outputs,
+            std::string& unescaped) const {
     if (!learned_) return false;
+    return c.clean() ? read_values<true>(c, entries, outputs, unescaped)
+                     : read_values<false>(c, entries, outputs, unescaped);
+  }
+
+ private:
+  static constexpr std::size_t max_values = 4;
+
+  template <bool Clean>
+  bool read_values(cursor& c, std::vector<response_entry>& entries,
+                   std::vector<std::string_view>& outputs, std::string& unescaped) const {
     c.skip_whitespace();
-    const char* p = c.position();
+    const char* const start = c.position();
+    const char* p = start;
     const char* const end = c.end();
     const auto first_output = static_cast<std::uint32_t>(outputs.size());
+    const std::size_t unescaped_before = unescaped.size();
     response_entry& e = entries.emplace_back();
     e.first_output = first_output;
     for (std::size_t i = 0; i < values_; ++i) {
-      if (!repeats(p, end, gaps_[i])) return undo(entries, outputs, first_output);
+      if (!repeats(p, end, gaps_[i]))
+        return give_up(c, start, entries, outputs, unescaped, unescaped_before);
       p += gaps_[i].size();
       // Every gap but the last ends with a value's opening quote and the next starts with its
-      // closing one, so the value is all that lies before the next quote (when nothing before
-      // that quote is escaped: an escaped value is read token by token).
-      const char* close = c.clean() ? find_quote(p, end) : unescaped_quote(p, end);
-      if (close == nullptr) return undo(entries, outputs, first_output);
-      const std::string_view value(p, static_cast<std::size_t>(close - p));
+      // closing one. In a clean text the value is all that lies before the next quote; else the
+      // cursor reads it from its opening quote, escapes and all.
+      std::string_view value;
+      if constexpr (Clean) {
+        const char* close = find_quote(p, end);
+        if (close == nullptr)
+          return give_up(c, start, entries, outputs, unescaped, unescaped_before);
+        value = std::string_view(p, static_cast<std::size_t>(close - p));
+        p = close;
+      } else {
+        const std::size_t run = json_unescaped_prefix({p, static_cast<std::size_t>(end - p)});
+        if (p + run != end && p[run] == '"') {
+          value = std::string_view(p, run);
+          p += run;
+        } else {
+          c.seek(p - 1);
+          if (!c.json_string(value, unescaped))
+            return give_up(c, start, entries, outputs, unescaped, unescaped_before);
+          p = c.position() - 1;
+        }
+      }
       if (is_echo_[i]) {
         e.echo = value;
         e.has_echo = true;
@@ -122,20 +147,21 @@ class entry_shape {
         outputs.push_back(value);
         ++e.output_count;
       }
-      p = close;
     }
-    if (!repeats(p, end, gaps_[values_])) return undo(entries, outputs, first_output);
+    if (!repeats(p, end, gaps_[values_]))
+      return give_up(c, start, entries, outputs, unescaped, unescaped_before);
     c.seek(p + gaps_[values_].size());
     return true;
   }
 
- private:
-  static constexpr std::size_t max_values = 4;
-
-  static bool undo(std::vector<response_entry>& entries, std::vector<std::string_view>& outputs,
-                   std::uint32_t first_output) {
+  // Takes back what a failed read added and returns the cursor to the entry's start.
+  static bool give_up(cursor& c, const char* start, std::vector<response_entry>& entries,
+                      std::vector<std::string_view>& outputs, std::string& unescaped,
+                      std::size_t unescaped_before) {
+    outputs.resize(entries.back().first_output);
     entries.pop_back();
-    outputs.resize(first_output);
+    unescaped.resize(unescaped_before);
+    c.seek(start);
     return false;
   }
 
@@ -203,7 +229,7 @@ bool read_body(std::string_view body, std::vector<response_entry>& entries,
       if (!c.take(']')) {
         entry_shape shape;
         do {
-          if (shape.read(c, entries, outputs)) continue;
+          if (shape.read(c, entries, outputs, unescaped)) continue;
           c.skip_whitespace();
           const char* begin = c.position();
           if (!read_entry(c, entries, outputs, unescaped)) return false;

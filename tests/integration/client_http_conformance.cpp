@@ -474,4 +474,19 @@ BOOST_AUTO_TEST_CASE(an_answer_over_max_response_bytes_fails_at_once_however_it_
   BOOST_TEST(server.requests() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(a_status_below_100_is_not_taken_for_an_interim_answer) {
+  // Beast frames "099" like any answer, body and all; treated as a 1xx, its body would be skipped
+  // and whatever came next read as the answer. It is a framing error: the connection closes.
+  scripted_server server([](const scripted_request& request) {
+    return in_one_write(sized_response("HTTP/1.1 099 Odd", echo_body(request.prompts)));
+  });
+  promptpack::client client(config_for(server));  // max_retries 0
+  const std::vector<prompt_result> results = run_bulk(client, {"odd status"}, hang_guard);
+  BOOST_TEST_REQUIRE(results.size() == 1u);
+  BOOST_TEST_REQUIRE(!results[0].ok(), "an answer with status 099 was taken");
+  BOOST_TEST((results[0].error->type == errc::protocol), describe(results[0]));
+  BOOST_TEST(contains(results[0].error->message, "status 99, which HTTP does not define"),
+             results[0].error->message);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -134,7 +134,8 @@ BOOST_AUTO_TEST_CASE(the_constructor_refuses_what_validate_refuses) {
   BOOST_CHECK_THROW(client{config}, std::invalid_argument);
 }
 
-// A timeout under a millisecond rounded to none; a huge one overflowed the deadline into the past.
+// A timeout under a millisecond rounded to none; a huge one (or a huge delay) overflowed the
+// conversion to a duration, and the deadline into the past.
 BOOST_AUTO_TEST_CASE(timeouts_must_fit_the_clock) {
   for (const double seconds : {0.0, 0.0004, -1.0, 1e300, 4e7}) {
     auto config = valid_config();
@@ -150,6 +151,17 @@ BOOST_AUTO_TEST_CASE(timeouts_must_fit_the_clock) {
   auto config = valid_config();
   config.request_timeout_s = std::numeric_limits<double>::quiet_NaN();
   BOOST_TEST(contains(refusal(config), "request_timeout_s"));
+  for (const double bad : {-1.0, 1e300, std::numeric_limits<double>::quiet_NaN()}) {
+    config = valid_config();
+    config.backoff_base_ms = bad;
+    BOOST_TEST(contains(refusal(config), "backoff_base_ms must be between"), bad);
+    config = valid_config();
+    config.backoff_cap_ms = bad;
+    BOOST_TEST(contains(refusal(config), "backoff_cap_ms must be between"), bad);
+    config = valid_config();
+    config.endpoint_cooldown_s = bad;
+    BOOST_TEST(contains(refusal(config), "endpoint_cooldown_s must be between"), bad);
+  }
   config = valid_config();
   config.request_timeout_s = 0.001;
   config.total_timeout_s = 31536000;

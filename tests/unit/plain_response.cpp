@@ -80,13 +80,19 @@ BOOST_AUTO_TEST_CASE(unescapes_outputs_and_echoes) {
   const std::string body =
       R"({"data":[{"prompt":"p\"1\"","output":["line 1\nline 2\ttab \\ \/ \b\f\r"]},)"
       R"({"prompt":"p2","output":["caf\u00e9 \u20AC \ud83d\ude00 \u0041"]},)"
-      R"({"prompt":"p3","output":["plain"]},{"prompt":"p4","output":["plain too"]}]})";
+      R"({"prompt":"p3","output":["plain"]},{"prompt":"p4","output":["plain too"]},)"
+      R"({"prompt":"p5","output":["x\ty"]},{"prompt":"p\u0036","output":["z"]}]})";
   BOOST_TEST_REQUIRE(read_plain_response(body, entries, outputs, unescaped));
-  BOOST_TEST_REQUIRE(entries.size() == 4u);
+  BOOST_TEST_REQUIRE(entries.size() == 6u);
+  // The last two repeat the shape learned from the third, with escaped values.
+  BOOST_TEST(entries[4].echo == "p5");
+  BOOST_TEST(entries[5].echo == "p6");
   BOOST_TEST(entries[0].echo == "p\"1\"");
   BOOST_TEST(entries[1].echo == "p2");
   BOOST_TEST(entries[3].echo == "p4");
-  BOOST_TEST_REQUIRE(outputs.size() == 4u);
+  BOOST_TEST_REQUIRE(outputs.size() == 6u);
+  BOOST_TEST(outputs[4] == "x\ty");
+  BOOST_TEST(outputs[5] == "z");
   BOOST_TEST(outputs[0] == "line 1\nline 2\ttab \\ / \b\f\r");
   BOOST_TEST(outputs[1] == "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 A");
   BOOST_TEST(outputs[2] == "plain");
