@@ -1,8 +1,6 @@
 // The out-of-line half of plain_json_cursor: the whole-text check, values skipped, numbers.
 #include <promptpack/protocol/plain_json.hpp>
 
-#include <promptpack/protocol/json_text.hpp>
-
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -49,29 +47,30 @@ plain_text_class classify_plain_text(std::string_view text) noexcept {
 }
 
 const char* plain_json_cursor::unescaped_end() const noexcept {
-  const std::string_view rest(p_, static_cast<std::size_t>(end_ - p_));
-  const std::size_t length = json_unescaped_prefix(rest);
-  return length < rest.size() && rest[length] == '"' ? p_ + length : nullptr;
+  const char* stop = find_string_special(p_, end_);
+  return stop != end_ && *stop == '"' ? stop : nullptr;
 }
 
 bool plain_json_cursor::json_string(std::string_view& out, std::string& unescaped) {
   if (!take('"')) return false;
-  const char* close = clean() ? find_quote(p_, end_) : unescaped_end();
-  if (close != nullptr) {
-    out = std::string_view(p_, static_cast<std::size_t>(close - p_));
-    p_ = close + 1;
+  const char* stop = clean() ? find_quote(p_, end_) : find_string_special(p_, end_);
+  if (stop == nullptr || stop == end_) return false;
+  if (*stop == '"') {
+    out = std::string_view(p_, static_cast<std::size_t>(stop - p_));
+    p_ = stop + 1;
     return true;
   }
-  const auto rest = static_cast<std::size_t>(end_ - p_);
-  if (clean() || unescaped.capacity() - unescaped.size() < rest) return false;
+  if (*stop != '\\' ||
+      unescaped.capacity() - unescaped.size() < static_cast<std::size_t>(end_ - p_))
+    return false;
   const std::size_t start = unescaped.size();
   for (;;) {
-    const std::size_t run = json_unescaped_prefix({p_, static_cast<std::size_t>(end_ - p_)});
-    unescaped.append(p_, run);
-    p_ += run;
-    if (p_ == end_) return false;
+    unescaped.append(p_, static_cast<std::size_t>(stop - p_));
+    p_ = stop;
     if (*p_ == '"') break;
     if (*p_ != '\\' || !take_escape(unescaped)) return false;
+    stop = find_string_special(p_, end_);
+    if (stop == end_) return false;
   }
   ++p_;
   out = std::string_view(unescaped.data() + start, unescaped.size() - start);

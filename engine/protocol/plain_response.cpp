@@ -2,7 +2,6 @@
 // batches) is read in one pass over its bytes, without simdjson's structural index and iteration.
 #include "protocol/plain_response.hpp"
 
-#include <promptpack/protocol/json_text.hpp>
 #include <promptpack/protocol/plain_json.hpp>
 
 #include <simdjson.h>
@@ -129,10 +128,10 @@ class entry_shape {
         value = std::string_view(p, static_cast<std::size_t>(close - p));
         p = close;
       } else {
-        const std::size_t run = json_unescaped_prefix({p, static_cast<std::size_t>(end - p)});
-        if (p + run != end && p[run] == '"') {
-          value = std::string_view(p, run);
-          p += run;
+        const char* stop = find_string_special(p, end);
+        if (stop != end && *stop == '"') {
+          value = std::string_view(p, static_cast<std::size_t>(stop - p));
+          p = stop;
         } else {
           c.seek(p - 1);
           if (!c.json_string(value, unescaped))

@@ -37,6 +37,26 @@ inline const char* find_quote(const char* p, const char* end) noexcept {
   return static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
 }
 
+/// The first `"`, `\` or byte below 0x20 in [p, end), or `end`: where a JSON string's plain run
+/// stops. Inline, 16 bytes a step (SSE2): it runs once per string, or per run between escapes.
+inline const char* find_string_special(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+  for (; end - p >= 16; p += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i special =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')),
+                                  _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))),
+                     _mm_cmpeq_epi8(_mm_min_epu8(bytes, _mm_set1_epi8(0x1F)), bytes));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
+    if (mask != 0) return p + std::countr_zero(mask);
+  }
+#endif
+  for (; p != end; ++p) {
+    if (*p == '"' || *p == '\\' || static_cast<unsigned char>(*p) < 0x20) return p;
+  }
+  return end;
+}
+
 /// A cursor over JSON text that accepts only strings with no escapes. Each call takes one token
 /// (after any JSON whitespace) and returns false, taking nothing more, when the text is not that
 /// token: the caller then gives the text to a full parser. A call does not look past its token:
