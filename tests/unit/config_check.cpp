@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/contains.hpp"
 
@@ -136,35 +137,35 @@ BOOST_AUTO_TEST_CASE(the_constructor_refuses_what_validate_refuses) {
 
 // A timeout under a millisecond rounded to none; a huge one (or a huge delay) overflowed the
 // conversion to a duration, and the deadline into the past.
-BOOST_AUTO_TEST_CASE(timeouts_must_fit_the_clock) {
-  for (const double seconds : {0.0, 0.0004, -1.0, 1e300, 4e7}) {
-    auto config = valid_config();
-    config.request_timeout_s = seconds;
-    BOOST_TEST(contains(refusal(config), "request_timeout_s must be between 0.001 and"), seconds);
-    config = valid_config();
-    config.connect_timeout_s = seconds;
-    BOOST_TEST(contains(refusal(config), "connect_timeout_s must be between"), seconds);
-    config = valid_config();
-    config.total_timeout_s = seconds;
-    BOOST_TEST(contains(refusal(config), "total_timeout_s must be between"), seconds);
+BOOST_AUTO_TEST_CASE(durations_must_fit_the_clock) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  struct duration_setting {
+    double client_config::*field;
+    std::string name;
+    std::vector<double> refused;
+  };
+  const std::vector<double> timeouts_refused = {0.0, 0.0004, -1.0, 1e300, 4e7, nan};
+  const std::vector<double> delays_refused = {-1.0, 1e300, nan};
+  const std::vector<duration_setting> settings = {
+      {&client_config::request_timeout_s, "request_timeout_s", timeouts_refused},
+      {&client_config::connect_timeout_s, "connect_timeout_s", timeouts_refused},
+      {&client_config::total_timeout_s, "total_timeout_s", timeouts_refused},
+      {&client_config::backoff_base_ms, "backoff_base_ms", delays_refused},
+      {&client_config::backoff_cap_ms, "backoff_cap_ms", delays_refused},
+      {&client_config::endpoint_cooldown_s, "endpoint_cooldown_s", delays_refused},
+  };
+  for (const auto& setting : settings) {
+    for (const double value : setting.refused) {
+      auto config = valid_config();
+      config.*setting.field = value;
+      BOOST_TEST(contains(refusal(config), setting.name + " must be between"),
+                 setting.name << " = " << value);
+    }
   }
   auto config = valid_config();
-  config.request_timeout_s = std::numeric_limits<double>::quiet_NaN();
-  BOOST_TEST(contains(refusal(config), "request_timeout_s"));
-  for (const double bad : {-1.0, 1e300, std::numeric_limits<double>::quiet_NaN()}) {
-    config = valid_config();
-    config.backoff_base_ms = bad;
-    BOOST_TEST(contains(refusal(config), "backoff_base_ms must be between"), bad);
-    config = valid_config();
-    config.backoff_cap_ms = bad;
-    BOOST_TEST(contains(refusal(config), "backoff_cap_ms must be between"), bad);
-    config = valid_config();
-    config.endpoint_cooldown_s = bad;
-    BOOST_TEST(contains(refusal(config), "endpoint_cooldown_s must be between"), bad);
-  }
-  config = valid_config();
   config.request_timeout_s = 0.001;
   config.total_timeout_s = 31536000;
+  config.backoff_base_ms = 0;
   BOOST_CHECK_NO_THROW(client::validate(config));
 }
 
