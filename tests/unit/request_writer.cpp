@@ -311,7 +311,7 @@ BOOST_AUTO_TEST_CASE(escapes_back_to_back_at_every_length) {
       // Stale bytes past the end of a reused buffer must never show through.
       checked.append(std::string(8 * count + 64, '#'));
       checked.clear();
-      checked.push_back('[');
+      checked.append("[");
       BOOST_TEST_REQUIRE(promptpack::append_json_string_if_utf8(checked, text));
       BOOST_TEST_REQUIRE(checked.view() == plain, count << " x " << unit);
     }

@@ -20,7 +20,6 @@ class write_buffer {
   std::string_view view() const noexcept { return {storage_.data(), size_}; }
   const char* data() const noexcept { return storage_.data(); }
   std::size_t size() const noexcept { return size_; }
-  bool empty() const noexcept { return size_ == 0; }
   /// Empties the buffer; its storage is kept for the next text.
   void clear() noexcept { size_ = 0; }
 
@@ -42,10 +41,6 @@ class write_buffer {
     char* at = room(text.size());
     std::memcpy(at, text.data(), text.size());
     size_ += text.size();
-  }
-  void push_back(char c) {
-    *room(1) = c;
-    ++size_;
   }
 
  private:
