@@ -55,7 +55,7 @@ void id_counter::reserve(std::size_t ids) {
   if (ids * 2 <= slots_.size()) return;  // stay at most half full
   std::size_t size = slots_.empty() ? 1024 : slots_.size();
   while (ids * 2 > size) size *= 2;
-  std::vector<slot> old(size);
+  zeroed_array<slot> old(size);
   old.swap(slots_);
   for (const slot& s : old) {
     if (s.key != 0) slots_[find(s.key)] = s;

@@ -1,10 +1,11 @@
 // A compact multiset of custom_ids (by 64-bit hash) for resume and duplicate checks.
 #pragma once
 
+#include "run/zeroed_pages.hpp"
+
 #include <cstdint>
 #include <span>
 #include <string_view>
-#include <vector>
 
 namespace promptpack::run {
 
@@ -38,7 +39,7 @@ class id_counter {
   static_assert(sizeof(slot) == 12);
   std::size_t find(std::uint64_t key) const noexcept;  // slot holding key, or the empty slot
 
-  std::vector<slot> slots_;
+  zeroed_array<slot> slots_;  // kernel-zeroed: a zero key is an empty slot
   std::size_t used_ = 0;
 };
 
