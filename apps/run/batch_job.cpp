@@ -122,6 +122,8 @@ class job {
   void run(line_reader& reader, resume_state* resume, std::uint64_t expected_lines);
   /// Writes records, or remembers the first write failure (then the job stops).
   void write(std::string_view records);
+  /// Waits until every record written is in the kernel's hands (another thread may hold some).
+  void flush_output();
   void block_done(job_block* block);
   std::string fatal_error() {
     std::lock_guard lock(fatal_mutex_);
@@ -146,6 +148,8 @@ class job {
   void recycle(job_block* block);
   /// Waits for every submitted block; after a stop signal, for the grace period at most.
   void wait_for_blocks();
+  /// Remembers the first failure that stops the job.
+  void set_fatal(std::string message);
 
   const run_options& options_;
   promptpack::client client_;
@@ -214,13 +218,24 @@ void block_part::on_complete() {
 }
 
 void job::write(std::string_view records) {
-  if (records.empty()) return;
   try {
     output_.write(records);
   } catch (const std::system_error& e) {
-    std::lock_guard lock(fatal_mutex_);
-    if (fatal_error_.empty()) fatal_error_ = e.what();
+    set_fatal(e.what());
   }
+}
+
+void job::flush_output() {
+  try {
+    output_.flush();
+  } catch (const std::system_error& e) {
+    set_fatal(e.what());
+  }
+}
+
+void job::set_fatal(std::string message) {
+  std::lock_guard lock(fatal_mutex_);
+  if (fatal_error_.empty()) fatal_error_ = std::move(message);
 }
 
 job_block* job::take_block() {
@@ -452,6 +467,7 @@ void job::run(line_reader& reader, resume_state* resume, std::uint64_t expected_
   // The input went idle and a signal came (stdin from a pipe): the same stop as between lines.
   if (reader.stopped() && stopped_by_ == 0) stopped_by_ = options_.stop_requested();
   wait_for_blocks();
+  flush_output();
 }
 
 void job::wait_for_blocks() {

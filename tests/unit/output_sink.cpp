@@ -1,0 +1,143 @@
+// Tests for the job's output sink: whole records from many threads, and write failures that stick.
+#include "run/output_sink.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "common/jsonl_job.hpp"
+
+namespace {
+
+namespace run = promptpack::run;
+using promptpack::test::read_file;
+using promptpack::test::temp_dir;
+
+/// An open file descriptor, closed on destruction.
+struct file_descriptor {
+  int fd;
+  explicit file_descriptor(int opened) : fd(opened) { BOOST_TEST_REQUIRE(fd >= 0); }
+  ~file_descriptor() { ::close(fd); }
+};
+
+/// Thread `thread`'s record `i`, long enough that threads overlap inside write(2).
+std::string record(int thread, int i) {
+  return "{\"thread\":" + std::to_string(thread) + ",\"i\":" + std::to_string(i) + ",\"pad\":\"" +
+         std::string(static_cast<std::size_t>(100 + i % 900), 'x') + "\"}\n";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(output_sink)
+
+/// Four threads write records through a sink with `policy`; the file must hold each record once,
+/// whole, and in its thread's order.
+void check_concurrent_writes(const run::output_flush_policy& policy) {
+  temp_dir dir;
+  const std::string path = dir.file("out.jsonl");
+  constexpr int threads = 4;
+  constexpr int per_thread = 5000;
+  {
+    file_descriptor out(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    run::output_sink sink(out.fd, policy);
+    std::vector<std::thread> writers;
+    for (int t = 0; t < threads; ++t) {
+      writers.emplace_back([&sink, t] {
+        // Several records per call, as a block's results come.
+        std::string batch;
+        for (int i = 0; i < per_thread; ++i) {
+          batch += record(t, i);
+          if (i % 7 == 6) {
+            sink.write(batch);
+            batch.clear();
+          }
+        }
+        sink.write(batch);
+      });
+    }
+    for (auto& w : writers) w.join();
+    sink.flush();
+  }
+  // Each thread's records in its own order, every one whole and present once.
+  std::istringstream lines(read_file(path));
+  std::map<int, int> next_of_thread;
+  std::string line;
+  int total = 0;
+  while (std::getline(lines, line)) {
+    const int t = line[10] - '0';
+    const int i = std::stoi(line.substr(line.find("\"i\":") + 4));
+    BOOST_TEST_REQUIRE(line + "\n" == record(t, i));
+    BOOST_TEST_REQUIRE(next_of_thread[t] == i);
+    ++next_of_thread[t];
+    ++total;
+  }
+  BOOST_TEST(total == threads * per_thread);
+}
+
+BOOST_AUTO_TEST_CASE(records_from_many_threads_arrive_whole_and_once) {
+  check_concurrent_writes({});
+}
+
+BOOST_AUTO_TEST_CASE(a_full_queue_holds_writers_back_without_losing_records) {
+  // Smaller than most calls: nearly every call waits for the writer.
+  check_concurrent_writes({.batch_bytes = 512, .max_waiting_bytes = 1024});
+}
+
+BOOST_AUTO_TEST_CASE(records_reach_the_file_within_the_delay_without_a_flush) {
+  temp_dir dir;
+  const std::string path = dir.file("out.jsonl");
+  file_descriptor out(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644));
+  run::output_sink sink(out.fd, {.max_delay = std::chrono::milliseconds(20)});
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the writer is idle, asleep
+  sink.write("{\"a\":1}\n");  // far below a batch: only the delay sends it
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (read_file(path).empty() && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  BOOST_TEST(read_file(path) == "{\"a\":1}\n");
+}
+
+BOOST_AUTO_TEST_CASE(the_sink_writes_what_waits_before_it_goes) {
+  temp_dir dir;
+  const std::string path = dir.file("out.jsonl");
+  {
+    file_descriptor out(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644));
+    run::output_sink sink(out.fd, {.max_delay = std::chrono::hours(1)});
+    sink.write("{\"a\":1}\n");
+    sink.write("{\"a\":2}\n");
+  }
+  BOOST_TEST(read_file(path) == "{\"a\":1}\n{\"a\":2}\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_write_failure_is_thrown_by_flush_and_every_later_call) {
+  file_descriptor full(::open("/dev/full", O_WRONLY));  // every write fails with ENOSPC
+  run::output_sink sink(full.fd);
+  sink.write("{}\n");  // only queued: the failure comes with the write(2)
+  BOOST_CHECK_THROW(sink.flush(), std::system_error);
+  BOOST_CHECK_THROW(sink.write("{}\n"), std::system_error);
+  BOOST_CHECK_THROW(sink.flush(), std::system_error);
+  try {
+    sink.write("{}\n");
+    BOOST_FAIL("a write after a failure must throw");
+  } catch (const std::system_error& e) {
+    BOOST_TEST(e.code().value() == ENOSPC);
+    BOOST_TEST(std::string(e.what()).find("cannot write the output") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(nothing_written_is_nothing_to_flush) {
+  file_descriptor full(::open("/dev/full", O_WRONLY));
+  run::output_sink sink(full.fd);
+  sink.write("");  // an empty block of records makes no write(2), so no failure
+  BOOST_CHECK_NO_THROW(sink.flush());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
