@@ -175,6 +175,7 @@ class job {
 
   std::mutex fatal_mutex_;
   std::string fatal_error_;
+  std::atomic<bool> failed_{false};  // fatal_error_ is set: read per line, where a lock costs
   int stopped_by_ = 0;  // the signal that ended the reading early, 0 when none did
   std::atomic<bool> dropping_cancelled_{false};
 };
@@ -236,6 +237,7 @@ void job::flush_output() {
 void job::set_fatal(std::string message) {
   std::lock_guard lock(fatal_mutex_);
   if (fatal_error_.empty()) fatal_error_ = std::move(message);
+  failed_.store(true, std::memory_order_relaxed);
 }
 
 job_block* job::take_block() {
@@ -425,7 +427,7 @@ void job::run(line_reader& reader, resume_state* resume, std::uint64_t expected_
       if (block == nullptr) break;
     }
     if (!reader.next(line)) break;
-    if (!fatal_error().empty()) break;
+    if (failed_.load(std::memory_order_relaxed)) break;
     if ((stopped_by_ = options_.stop_requested()) != 0) break;
     if (!is_job_line(line, options_)) continue;
 
