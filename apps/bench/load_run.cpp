@@ -313,7 +313,7 @@ struct load_state {
     return true;
   }
 
-  void submit(block& b) { driven.submit_bulk(b.prompts, group, b); }
+  void submit(block& b) { driven.submit_bulk(b.prompts, group, b, prompts.bytes()); }
 };
 
 // As fast as the endpoint answers: every block is submitted once by this thread, then refilled

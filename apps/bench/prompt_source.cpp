@@ -4,6 +4,9 @@
 #include "run/job_line.hpp"
 #include "run/line_parser.hpp"
 
+#include <promptpack/protocol/json_text.hpp>
+
+#include <algorithm>
 #include <array>
 #include <fstream>
 #include <numeric>
@@ -27,6 +30,7 @@ prompt_source prompt_source::generated(std::size_t words, std::size_t distinct) 
     text += " #" + std::to_string(p);
     source.texts_.push_back(std::move(text));
   }
+  source.classify();
   return source;
 }
 
@@ -50,6 +54,7 @@ prompt_source prompt_source::from_file(const std::string& path) {
   if (source.texts_.empty()) {
     throw std::invalid_argument("--prompts-file '" + path + "' holds no prompts");
   }
+  source.classify();
   return source;
 }
 
@@ -60,6 +65,13 @@ void prompt_source::append(std::uint64_t first, std::size_t count,
     out.emplace_back(texts_[i]);
     if (++i == texts_.size()) i = 0;
   }
+}
+
+void prompt_source::classify() {
+  const bool safe = std::all_of(texts_.begin(), texts_.end(), [](const std::string& t) {
+    return json_unescaped_prefix(t) == t.size() && is_valid_utf8(t);
+  });
+  bytes_ = safe ? prompt_bytes::json_safe : prompt_bytes::any;
 }
 
 double prompt_source::mean_bytes() const noexcept {

@@ -1,6 +1,8 @@
 // The prompts a benchmark sends: generated words, or real prompts from a JSONL file.
 #pragma once
 
+#include <promptpack/completion.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -25,9 +27,16 @@ class prompt_source {
   std::size_t size() const noexcept { return texts_.size(); }
   /// Mean prompt length in bytes, for the report.
   double mean_bytes() const noexcept;
+  /// json_safe when every prompt is (checked once, here): the client then copies them into
+  /// requests without escaping them again for each send.
+  prompt_bytes bytes() const noexcept { return bytes_; }
 
  private:
+  /// Sets bytes_ from the texts.
+  void classify();
+
   std::vector<std::string> texts_;
+  prompt_bytes bytes_ = prompt_bytes::any;
 };
 
 }  // namespace promptpack::bench

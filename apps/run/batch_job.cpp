@@ -43,8 +43,9 @@ struct line_slot {
   std::size_t prompt_size = 0;
   std::uint32_t group = 0;
   line_form form = line_form::prompt;
-  bool failed = false;    ///< an invalid line: it gets an error record and is not sent
-  bool repeated = false;  ///< --resume: an earlier line has this custom_id (counted when read)
+  bool failed = false;     ///< an invalid line: it gets an error record and is not sent
+  bool repeated = false;   ///< --resume: an earlier line has this custom_id (counted when read)
+  bool json_safe = false;  ///< the prompt needs no escaping (job_line::prompt_json_safe)
   std::uint64_t id_hash = 0;
   std::uint64_t line_number = 0;
 };
@@ -58,6 +59,7 @@ struct block_part final : bulk_sink {
   std::uint32_t group = 0;
   std::vector<std::uint32_t> lines;       ///< bulk index -> line in the block
   std::vector<std::string_view> prompts;  ///< views into the block's arena
+  bool all_json_safe = true;  ///< every prompt needs no escaping: submitted as json_safe
 
   void on_results(std::span<const bulk_result> results) override;
   void on_complete() override;
@@ -176,7 +178,7 @@ class job {
   std::mutex fatal_mutex_;
   std::string fatal_error_;
   std::atomic<bool> failed_{false};  // fatal_error_ is set: read per line, where a lock costs
-  int stopped_by_ = 0;  // the signal that ended the reading early, 0 when none did
+  int stopped_by_ = 0;               // the signal that ended the reading early, 0 when none did
   std::atomic<bool> dropping_cancelled_{false};
 };
 
@@ -336,6 +338,7 @@ void job::add_line(job_block* block, const job_line& parsed, std::uint64_t id_ha
   slot.prompt_offset = prompt_offset;
   slot.prompt_size = parsed.prompt.size();
   slot.form = parsed.form;
+  slot.json_safe = parsed.prompt_json_safe;
   slot.id_hash = id_hash;
   slot.line_number = line_number;
 }
@@ -394,6 +397,7 @@ void job::submit(job_block* block) {
     part.group = g;
     part.lines.clear();
     part.prompts.clear();
+    part.all_json_safe = true;
   }
   for (std::uint32_t i = 0; i < block->lines.size(); ++i) {
     const line_slot& slot = block->lines[i];
@@ -401,12 +405,14 @@ void job::submit(job_block* block) {
     block_part& part = *block->parts[slot.group];
     part.lines.push_back(i);
     part.prompts.push_back(block->prompt(slot));
+    part.all_json_safe &= slot.json_safe;
   }
   // One extra count holds the block open until every part is submitted.
   block->parts_remaining.store(block->parts_used + 1, std::memory_order_release);
   for (std::size_t p = 0; p < block->parts_used; ++p) {
     auto& part = *block->parts[p];
-    client_.submit_bulk(part.prompts, block->groups[part.group].handle, part);
+    client_.submit_bulk(part.prompts, block->groups[part.group].handle, part,
+                        part.all_json_safe ? prompt_bytes::json_safe : prompt_bytes::any);
   }
   if (block->parts_remaining.fetch_sub(1, std::memory_order_acq_rel) == 1) block_done(block);
 }

@@ -43,6 +43,9 @@ struct job_line {
   bool plain = false;
   std::string custom_id;  ///< decoded; the line number when the line has none
   std::string prompt;     ///< decoded; messages joined with one space
+  /// The prompt needs no escaping and is valid UTF-8 (a plain line without escapes), so it may be
+  /// submitted as prompt_bytes::json_safe.
+  bool prompt_json_safe = false;
   line_overrides overrides;
 };
 

@@ -247,6 +247,7 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
   out.form = line_form::prompt;
   out.has_custom_id = false;
   out.plain = false;
+  out.prompt_json_safe = false;
   out.custom_id.clear();
   out.prompt.clear();
   out.overrides = {};
@@ -264,6 +265,7 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
       }
       out.prompt.assign(plain.prompt);
       out.plain = true;
+      out.prompt_json_safe = plain.prompt_json_safe;
       return true;
     }
   }

@@ -30,6 +30,8 @@ bool read_plain_line(std::string_view line, plain_line& out, std::string& unesca
     }
   } while (c.take(','));
   if (!c.take('}')) return false;
+  // A clean line has no escape anywhere, so the prompt is a view of its own JSON text.
+  out.prompt_json_safe = c.clean();
   // Only bytes >= 0x80 are left to check, and only in the strings; the rest of the line is ASCII
   // by now. Checking the whole line is simpler and as exact (and free when the cursor's first
   // pass saw none). What escapes stand for is UTF-8 by construction.

@@ -13,6 +13,9 @@ struct plain_line {
   std::string_view custom_id;  ///< empty and has_custom_id false when the line has none
   bool has_custom_id = false;
   std::string_view prompt;
+  /// The prompt is its JSON text: no escapes, no control byte, valid UTF-8
+  /// (prompt_bytes::json_safe).
+  bool prompt_json_safe = false;
 };
 
 /// Reads `line` when it is exactly one object whose members are a string "prompt" and at most one

@@ -39,6 +39,8 @@ struct submission {
   /// Set when nobody wants the results any more (a cancelled async_complete): its prompts are
   /// taken out of their batch before it is sent, so they cost the endpoint nothing.
   std::atomic<bool> abandoned{false};
+  /// The caller vouched for its prompts (prompt_bytes::json_safe): copied into requests unescaped.
+  bool json_safe = false;
 };
 
 /// One prompt in flight. The prompt's bytes belong to the caller until its result is delivered.

@@ -217,15 +217,15 @@ std::vector<std::future<prompt_result>> client::submit_many(std::span<const std:
 }
 
 void client::submit_bulk(std::span<const std::string_view> prompts, const group_handle& group,
-                         bulk_sink& sink) {
-  engine_->submit_bulk(prompts, group, sink);
+                         bulk_sink& sink, prompt_bytes bytes) {
+  engine_->submit_bulk(prompts, group, sink, bytes);
 }
 
 std::future<std::vector<prompt_result>> client::submit_bulk(
-    std::span<const std::string_view> prompts, const group_handle& group) {
+    std::span<const std::string_view> prompts, const group_handle& group, prompt_bytes bytes) {
   auto* sink = new vector_sink(prompts.size());
   auto future = sink->future();
-  engine_->submit_bulk(prompts, group, *sink);
+  engine_->submit_bulk(prompts, group, *sink, bytes);
   return future;
 }
 

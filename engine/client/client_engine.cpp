@@ -264,13 +264,14 @@ group_ptr client_engine::find_group(std::string_view model, const sampling_param
 }
 
 void client_engine::submit_bulk(std::span<const std::string_view> prompts,
-                                const group_handle& group, bulk_sink& sink) {
+                                const group_handle& group, bulk_sink& sink, prompt_bytes bytes) {
   if (prompts.empty()) {
     sink.on_complete();
     return;
   }
   counters_.submitted.fetch_add(prompts.size(), std::memory_order_relaxed);
   auto* owner = new submission(sink, prompts.size());
+  owner->json_safe = bytes == prompt_bytes::json_safe;
   // Admission in chunks no larger than the pending window, so a huge span streams through it.
   const std::size_t chunk = std::max<std::size_t>(1, config_.max_pending / 2);
   for (std::size_t first = 0; first < prompts.size(); first += chunk) {

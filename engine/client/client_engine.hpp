@@ -60,7 +60,7 @@ class client_engine : public std::enable_shared_from_this<client_engine> {
   static group_handle wrap(group_ptr group) { return group_handle(std::move(group)); }
   /// Validates, admits (blocking) and queues; invalid prompts complete at once.
   void submit_bulk(std::span<const std::string_view> prompts, const group_handle& group,
-                   bulk_sink& sink);
+                   bulk_sink& sink, prompt_bytes bytes = prompt_bytes::any);
   /// One prompt whose sink owns its bytes and its submission (engine_owned false, count 1);
   /// admission never blocks the caller. Setting `owner.abandoned` later drops the prompt from
   /// its batch if that has not been sent yet.

@@ -111,9 +111,12 @@ class connection {
     auto& body = http_.request_body();
     b.group->writer.begin(body);
     for (const auto& item : b.items) {
-      if (request_writer::add_prompt(body, item.prompt, prompts_.empty())) {
-        prompts_.push_back(item.prompt);
+      if (item.owner->json_safe) {
+        request_writer::add_json_safe_prompt(body, item.prompt, prompts_.empty());
+      } else if (!request_writer::add_prompt(body, item.prompt, prompts_.empty())) {
+        continue;
       }
+      prompts_.push_back(item.prompt);
     }
     b.group->writer.end(body);
     // The body holds the valid prompts in order, as the batch does once the others are out.

@@ -120,6 +120,16 @@ bool request_writer::add_prompt(write_buffer& out, std::string_view prompt, bool
   return append_json_string_if_utf8(out, prompt, first ? 0 : ',');
 }
 
+void request_writer::add_json_safe_prompt(write_buffer& out, std::string_view prompt, bool first) {
+  char* at = out.room(prompt.size() + 3);  // separator and quotes
+  if (!first) *at++ = ',';
+  *at++ = '"';
+  std::memcpy(at, prompt.data(), prompt.size());
+  at += prompt.size();
+  *at++ = '"';
+  out.commit(at);
+}
+
 void request_writer::end(write_buffer& out) const {
   out.append(tail_);
 }

@@ -97,12 +97,14 @@ class client {
                                                       const sampling_params& params);
 
   /// The bulk path: no per-prompt future, lock or allocation. The prompts' bytes must stay valid
-  /// until sink.on_complete() returns. Blocks while max_pending prompts are pending.
+  /// until sink.on_complete() returns. Blocks while max_pending prompts are pending. `bytes`:
+  /// prompt_bytes::json_safe when the caller already knows the prompts need no escaping.
   void submit_bulk(std::span<const std::string_view> prompts, const group_handle& group,
-                   bulk_sink& sink);
+                   bulk_sink& sink, prompt_bytes bytes = prompt_bytes::any);
   /// The bulk path with one future for the whole span, results in input order.
   std::future<std::vector<prompt_result>> submit_bulk(std::span<const std::string_view> prompts,
-                                                      const group_handle& group);
+                                                      const group_handle& group,
+                                                      prompt_bytes bytes = prompt_bytes::any);
 
   /// Blocks until the prompt completes. Not from the client's own executor.
   prompt_result complete(std::string prompt, const sampling_params& params);

@@ -21,6 +21,19 @@ struct prompt_result {
   bool ok() const noexcept { return !error.has_value(); }
 };
 
+/// What the engine may assume about the bytes of bulk prompts.
+enum class prompt_bytes : unsigned char {
+  /// Anything: each prompt is checked for UTF-8 and escaped for JSON as its request is written,
+  /// and one that is not UTF-8 fails alone with invalid_input.
+  any,
+  /// Vouched for by the caller: valid UTF-8 with no '"', no '\\' and no byte below 0x20, so each
+  /// prompt is copied into the request as it is (the text a JSON string holds between its quotes
+  /// when it has no escapes). A caller that knows this already (a parser that found no escape)
+  /// spares the engine its pass over every byte. A false promise makes a request the endpoint
+  /// cannot read, which fails every prompt sharing it, other callers' too.
+  json_safe,
+};
+
 /// One prompt's result as seen by a bulk sink. The views are valid only during the callback.
 struct bulk_result {
   std::size_t index = 0;                      ///< position in the submitted span

@@ -16,9 +16,9 @@ std::vector<std::string> numbered(const std::string& stem, std::size_t count) {
 }
 
 std::vector<prompt_result> run_bulk(client& client, const std::vector<std::string>& prompts,
-                                    std::chrono::seconds within) {
+                                    std::chrono::seconds within, prompt_bytes bytes) {
   const std::vector<std::string_view> views(prompts.begin(), prompts.end());
-  auto future = client.submit_bulk(views, client.group());
+  auto future = client.submit_bulk(views, client.group(), bytes);
   BOOST_TEST_REQUIRE((future.wait_for(within) == std::future_status::ready), "bulk hung");
   return future.get();
 }

@@ -20,7 +20,8 @@ std::vector<std::string> numbered(const std::string& stem, std::size_t count);
 /// Submits `prompts` as one bulk in the client's default group and waits for every result, in
 /// input order. Waiting longer than `within` is a test failure that ends the test.
 std::vector<prompt_result> run_bulk(client& client, const std::vector<std::string>& prompts,
-                                    std::chrono::seconds within = client_hang_guard);
+                                    std::chrono::seconds within = client_hang_guard,
+                                    prompt_bytes bytes = prompt_bytes::any);
 
 /// "ok", or the error's type, HTTP status, attempts and message: for test failure messages.
 std::string describe(const prompt_result& result);

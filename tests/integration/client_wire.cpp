@@ -41,8 +41,10 @@ client_config client_for(const running_server& server) {
 }
 
 // Sends every prompt in one bulk call and checks that each came back echoed, exactly.
-void expect_echoed(client& client, const std::vector<std::string>& prompts) {
-  const std::vector<prompt_result> results = run_bulk(client, prompts);
+void expect_echoed(client& client, const std::vector<std::string>& prompts,
+                   promptpack::prompt_bytes bytes = promptpack::prompt_bytes::any) {
+  const std::vector<prompt_result> results =
+      run_bulk(client, prompts, promptpack::test::client_hang_guard, bytes);
   BOOST_REQUIRE_EQUAL(results.size(), prompts.size());
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     BOOST_REQUIRE_MESSAGE(results[i].ok(), "prompt " << i << ": " << results[i].error->message);
@@ -94,6 +96,20 @@ BOOST_AUTO_TEST_CASE(escaped_unicode_and_control_characters_round_trip) {
   expect_echoed(client,
                 {"caf\xc3\xa9", "\xf0\x9f\x98\x80 grin", "tab\there", "quote \" and \\ backslash",
                  std::string("nul\0byte", 8), "\x1f unit separator", "\xe4\xb8\xad\xe6\x96\x87"});
+}
+
+BOOST_AUTO_TEST_CASE(json_safe_prompts_share_requests_with_escaped_ones_and_all_round_trip) {
+  running_server server(echo_server());
+  auto config = client_for(server);
+  config.max_delay_us = 20'000;  // the two submissions wait for each other: shared requests
+  promptpack::client client(config);
+  std::vector<std::string> safe = numbered("caf\xc3\xa9 \xf0\x9f\x98\x80 safe", 300);
+  safe.push_back("");
+  std::vector<std::string> escaped = numbered("tab\there \"quoted\" \\", 300);
+  std::thread other([&] { expect_echoed(client, escaped); });
+  expect_echoed(client, safe, promptpack::prompt_bytes::json_safe);
+  other.join();
+  BOOST_TEST(client.stats().prompts_failed == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(one_megabyte_prompts_travel_intact) {

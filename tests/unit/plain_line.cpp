@@ -64,6 +64,20 @@ BOOST_AUTO_TEST_CASE(reads_both_orders_and_any_json_whitespace) {
   BOOST_TEST(out.prompt == "Q:\n\"x\"\t\xC3\xA9\xF0\x9F\x98\x80");
 }
 
+BOOST_AUTO_TEST_CASE(only_a_prompt_without_escapes_is_json_safe) {
+  run::plain_line out;
+  std::string unescaped;
+  BOOST_TEST_REQUIRE(run::read_plain_line("{\"prompt\":\"caf\xC3\xA9\"}", out, unescaped));
+  BOOST_TEST(out.prompt_json_safe);
+  BOOST_TEST_REQUIRE(run::read_plain_line(R"({"prompt":"a \"b\""})", out, unescaped));
+  BOOST_TEST(!out.prompt_json_safe);  // unescaped, it holds quotes
+  // A tab between members: the prompt could go as it is, but the flag is the whole line's.
+  BOOST_TEST_REQUIRE(
+      run::read_plain_line("{\"prompt\":\"x\",\t\"custom_id\":\"c\"}", out, unescaped));
+  BOOST_TEST(out.prompt == "x");
+  BOOST_TEST(!out.prompt_json_safe);
+}
+
 BOOST_AUTO_TEST_CASE(leaves_every_other_line_to_the_full_parser) {
   BOOST_TEST(!plain(R"({"custom_id":"a"})"));                     // no prompt
   BOOST_TEST(!plain(R"({"custom_id":"a","prompt":"\ud800"})"));   // a lone surrogate

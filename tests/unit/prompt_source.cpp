@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/jsonl_job.hpp"
+
 namespace {
 
 using promptpack::bench::prompt_source;
@@ -42,6 +44,21 @@ BOOST_AUTO_TEST_CASE(append_gives_what_at_gives_across_the_wrap) {
   std::vector<std::string_view> none;
   source.append(4, 0, none);
   BOOST_TEST(none.empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_pool_is_json_safe_only_when_every_prompt_is) {
+  BOOST_TEST((promptpack::bench::prompt_source::generated(8, 10).bytes() ==
+              promptpack::prompt_bytes::json_safe));
+  promptpack::test::temp_dir dir;
+  const std::string safe = dir.file("safe.jsonl");
+  promptpack::test::write_file(safe, "{\"prompt\":\"caf\xC3\xA9\"}\n{\"prompt\":\"plain\"}\n");
+  BOOST_TEST((promptpack::bench::prompt_source::from_file(safe).bytes() ==
+              promptpack::prompt_bytes::json_safe));
+  const std::string quoted = dir.file("quoted.jsonl");
+  promptpack::test::write_file(quoted, "{\"prompt\":\"plain\"}\n{\"prompt\":\"say \\\"hi\\\"\"}\n");
+  const auto source = promptpack::bench::prompt_source::from_file(quoted);
+  BOOST_TEST(source.at(1) == "say \"hi\"");
+  BOOST_TEST((source.bytes() == promptpack::prompt_bytes::any));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -318,6 +318,19 @@ BOOST_AUTO_TEST_CASE(escapes_back_to_back_at_every_length) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_json_safe_prompt_is_written_as_the_checked_path_writes_it) {
+  promptpack::write_buffer checked, copied;
+  for (const bool first : {true, false}) {
+    for (const std::string_view prompt : {"", "a", "caf\xc3\xa9 and more than sixteen bytes"}) {
+      checked.clear();
+      copied.clear();
+      BOOST_TEST_REQUIRE(promptpack::request_writer::add_prompt(checked, prompt, first));
+      promptpack::request_writer::add_json_safe_prompt(copied, prompt, first);
+      BOOST_TEST(copied.view() == checked.view());
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_prompt_that_is_not_utf8_leaves_the_body_as_it_was) {
   const promptpack::request_writer writer("m", {});
   promptpack::write_buffer out;

@@ -30,6 +30,9 @@ class request_writer {
   /// Appends one prompt to the array; `first` says whether it opens the array. Returns false,
   /// leaving `out` as it was, when the prompt is not valid UTF-8 (checked while it is escaped).
   [[nodiscard]] static bool add_prompt(write_buffer& out, std::string_view prompt, bool first);
+  /// add_prompt() for a prompt known to be JSON-safe (prompt_bytes::json_safe): copied in quotes
+  /// as it is, with no check.
+  static void add_json_safe_prompt(write_buffer& out, std::string_view prompt, bool first);
   /// Closes the array and appends the parameters.
   void end(write_buffer& out) const;
 
