@@ -16,6 +16,9 @@ aiohttp_prompts=${COMPARE_AIOHTTP_PROMPTS:-1000000}
 sequential_prompts=${COMPARE_SEQUENTIAL_PROMPTS:-2000}
 pool_prompts=${COMPARE_POOL_PROMPTS:-20000}
 wrk_seconds=${COMPARE_WRK_SECONDS:-5}
+# promptpack's rows are the median (by CPU) of this many runs: one run's CPU per prompt moves by
+# 10-15% with the host's noise, as much as a change being judged.
+repeats=${COMPARE_REPEATS:-3}
 fixed_text="This is a fixed answer from the reference endpoint."  # serve --generator fixed's, so answers weigh the same
 
 work=$(mktemp -d)
@@ -134,6 +137,12 @@ timed() {
   /usr/bin/time -f '%e %U %S' -o "$work/$name.time" "$@" > "$work/$name.out" 2> "$work/$name.err"
 }
 cpu_of() { awk '{ print $2 + $3 }' "$work/$1.time"; }
+# median_of NAME: of the runs NAME-1 .. NAME-$repeats, the one whose CPU is the median.
+median_of() {
+  local rep
+  for rep in $(seq "$repeats"); do echo "$(cpu_of "$1-$rep") $1-$rep"; done |
+    sort -n | awk -v n="$repeats" 'NR == int((n + 1) / 2) { print $2 }'
+}
 # failed ENDPOINT CLIENT NAME: a row that says why the client failed, with its last words on stderr.
 failed() {
   echo "compare: $2 against $1 failed:" >&2
@@ -151,30 +160,41 @@ run_bench() {
     return
   fi
   # No warm-up: its prompts are left out of bench's figures, but not out of the process's CPU time.
-  timed "$name" "$bin" bench --api-base "$url" --prompts "$fast_prompts" --batch-size "$batch" \
-    --connections "$connections" --warmup 0 --json "$work/$name.json" || { failed "$endpoint" "$client" "$name"; return; }
+  local rep
+  for rep in $(seq "$repeats"); do
+    timed "$name-$rep" "$bin" bench --api-base "$url" --prompts "$fast_prompts" --batch-size "$batch" \
+      --connections "$connections" --warmup 0 --json "$work/$name-$rep.json" ||
+      { failed "$endpoint" "$client" "$name-$rep"; return; }
+  done
+  name=$(median_of "$name")
   local ok rate failures own_us
   read -r ok failures rate own_us < <("$python" -c 'import json, sys; r = json.load(open(sys.argv[1]))
 print(r["prompts_ok"], r["prompts_failed"], round(r["prompts_per_s"]), "%.2f" % r["client_us_per_prompt"])' "$work/$name.json")
   row "$endpoint" "$client" "$ok" "$rate" "$(cpu_of "$name")" \
-    "whole process; prompts/s from --json, which gives $own_us µs/prompt$([ "$failures" -eq 0 ] || echo "; $failures FAILED")"
+    "whole process, median of $repeats runs; prompts/s from --json, which gives $own_us µs/prompt$([ "$failures" -eq 0 ] || echo "; $failures FAILED")"
 }
 
 run_job() {
   local endpoint=$1 url=$2 name=run-$3 client="promptpack run (JSONL in and out)"
-  local status=0
-  timed "$name" "$bin" run -q -i "$work/in.jsonl" -o "$work/$name.jsonl" --api-base "$url" \
-    --batch-size "$batch" --connections "$connections" || status=$?
-  # Status 1 means some lines got error records; anything else means the job did not run.
-  [ "$status" -le 1 ] || { failed "$endpoint" "$client" "$name"; return; }
+  local status rep
+  for rep in $(seq "$repeats"); do
+    status=0
+    rm -f "$work/$name.jsonl" "$work/$name.jsonl.manifest.json"  # each run a new job
+    timed "$name-$rep" "$bin" run -q -i "$work/in.jsonl" -o "$work/$name.jsonl" --api-base "$url" \
+      --batch-size "$batch" --connections "$connections" || status=$?
+    # Status 1 means some lines got error records; anything else means the job did not run.
+    [ "$status" -le 1 ] || { failed "$endpoint" "$client" "$name-$rep"; return; }
+  done
+  # The records checked are the last run's; the figures, the median run's.
   local records errors seconds
   records=$(wc -l < "$work/$name.jsonl")
   errors=$(grep -c '"error"' "$work/$name.jsonl" || true)
   rm -f "$work/$name.jsonl"
+  name=$(median_of "$name")
   seconds=$(awk '{ print $1 }' "$work/$name.time")
   row "$endpoint" "$client" "$((records - errors))" \
     "$(awk -v n="$((records - errors))" -v s="$seconds" 'BEGIN { printf "%.0f", n / s }')" "$(cpu_of "$name")" \
-    "whole process, $records lines$([ "$errors" -eq 0 ] || echo "; $errors error records")"
+    "whole process, median of $repeats runs, $records lines$([ "$errors" -eq 0 ] || echo "; $errors error records")"
 }
 
 run_wrk() {
@@ -278,8 +298,9 @@ mkdir -p "$here/results"
   echo "whose Lua handler decodes the body with cjson and answers one fixed text per prompt (no prompt echo)."
   echo "Client CPU is the user + system time of the client process over the prompts it got answers for: of the"
   echo "whole process (\`/usr/bin/time\`) for promptpack and wrk, of the sending alone (\`os.times()\`) for the Python"
-  echo "clients, whose prompts/s also leave the interpreter's start-up out. Each figure is one run, all in this one"
-  echo "script run, so the ratios compare like with like; they are relative to promptpack bench against the same endpoint."
+  echo "clients, whose prompts/s also leave the interpreter's start-up out. promptpack's figures are the median run"
+  echo "of $repeats (by CPU), the others one run each, all in this one script run, so the ratios compare like with"
+  echo "like; they are relative to promptpack bench against the same endpoint."
   echo
   echo "| client | endpoint | prompts | prompts/s | prompts/s ÷ bench's | client CPU µs/prompt | CPU ÷ bench's | notes |"
   echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"
