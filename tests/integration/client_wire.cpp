@@ -5,7 +5,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <future>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -105,10 +107,25 @@ BOOST_AUTO_TEST_CASE(json_safe_prompts_share_requests_with_escaped_ones_and_all_
   promptpack::client client(config);
   std::vector<std::string> safe = numbered("caf\xc3\xa9 \xf0\x9f\x98\x80 safe", 300);
   safe.push_back("");
-  std::vector<std::string> escaped = numbered("tab\there \"quoted\" \\", 300);
-  std::thread other([&] { expect_echoed(client, escaped); });
-  expect_echoed(client, safe, promptpack::prompt_bytes::json_safe);
-  other.join();
+  const std::vector<std::string> escaped = numbered("tab\there \"quoted\" \\", 300);
+  const std::vector<std::string_view> safe_views(safe.begin(), safe.end());
+  const std::vector<std::string_view> escaped_views(escaped.begin(), escaped.end());
+  // Both queued before either is sent (submit_bulk only blocks for room): one thread, no races.
+  auto safe_results =
+      client.submit_bulk(safe_views, client.group(), promptpack::prompt_bytes::json_safe);
+  auto escaped_results = client.submit_bulk(escaped_views, client.group());
+  for (auto* results : {&safe_results, &escaped_results}) {
+    BOOST_TEST_REQUIRE(
+        (results->wait_for(promptpack::test::client_hang_guard) == std::future_status::ready));
+  }
+  const auto check = [](const std::vector<prompt_result>& results,
+                        const std::vector<std::string>& prompts) {
+    BOOST_TEST_REQUIRE(results.size() == prompts.size());
+    for (std::size_t i = 0; i < prompts.size(); ++i)
+      promptpack::test::check_echo(results[i], prompts[i]);
+  };
+  check(safe_results.get(), safe);
+  check(escaped_results.get(), escaped);
   BOOST_TEST(client.stats().prompts_failed == 0u);
 }
 
