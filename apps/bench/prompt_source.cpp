@@ -49,7 +49,7 @@ prompt_source prompt_source::from_file(const std::string& path) {
       throw std::invalid_argument("--prompts-file '" + path + "' line " + std::to_string(number) +
                                   ": " + error);
     }
-    source.texts_.push_back(line.prompt);
+    source.texts_.emplace_back(line.prompt);
   }
   if (source.texts_.empty()) {
     throw std::invalid_argument("--prompts-file '" + path + "' holds no prompts");

@@ -450,7 +450,7 @@ void job::run(line_reader& reader, resume_state* resume, std::uint64_t expected_
         continue;
       }
     }
-    if (!ok) parsed.prompt.clear();
+    if (!ok) parsed.prompt = {};
     add_line(block, parsed, id_hash, line.number);
     block->lines.back().repeated = repeated;
     if (ok) {

@@ -34,19 +34,33 @@ struct line_overrides {
   std::string key() const;
 };
 
-/// A decoded line. Reused from line to line: its strings keep their capacity.
+/// A decoded line. Reused from line to line: its buffers keep their capacity. custom_id and prompt
+/// are views, into the line, the parser, or the buffers below, valid until the next line is
+/// decoded into it; not copyable, since a copy's views would still point into the original.
 struct job_line {
+  job_line() = default;
+  job_line(const job_line&) = delete;
+  job_line& operator=(const job_line&) = delete;
+
   line_form form = line_form::prompt;
   bool has_custom_id = false;
   /// The line was plain (see plain_line.hpp): custom_id has no byte that JSON escapes, so its
   /// JSON form is its text in quotes.
   bool plain = false;
-  std::string custom_id;  ///< decoded; the line number when the line has none
-  std::string prompt;     ///< decoded; messages joined with one space
+  std::string_view custom_id;  ///< decoded; the line number when the line has none
+  std::string_view prompt;     ///< decoded; messages joined with one space
   /// The prompt needs no escaping and is valid UTF-8 (a plain line without escapes), so it may be
   /// submitted as prompt_bytes::json_safe.
   bool prompt_json_safe = false;
   line_overrides overrides;
+
+  /// Sets custom_id to the line number, when the line has no custom_id of its own.
+  void number_as_custom_id(std::uint64_t line_number) {
+    custom_id_text = std::to_string(line_number);
+    custom_id = custom_id_text;
+  }
+  std::string custom_id_text;  ///< custom_id's bytes when they are made, not found in the line
+  std::string prompt_text;     ///< prompt's bytes when they are made (messages joined)
 };
 
 }  // namespace promptpack::run

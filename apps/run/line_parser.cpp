@@ -134,7 +134,7 @@ struct line_parser::impl {
         error = "custom_id must be a string";
         return false;
       }
-      out.custom_id.assign(text);
+      out.custom_id = text;  // in the line, or in the parser's buffer for this line
       out.has_custom_id = true;
     } else if (key == "prompt") {
       if (auto e = v.get_string().get(text)) {
@@ -144,7 +144,7 @@ struct line_parser::impl {
                       "surrogate \\uDC80, or invalid UTF-8)";
         return false;
       }
-      out.prompt.assign(text);
+      out.prompt = text;
       saw_prompt = true;
     } else if (key == "messages") {
       simdjson::ondemand::array messages;
@@ -152,7 +152,8 @@ struct line_parser::impl {
         error = "messages must be a list of {\"role\", \"content\"} objects";
         return false;
       }
-      out.prompt.clear();
+      std::string& joined = out.prompt_text;
+      joined.clear();
       bool first = true;
       for (auto m : messages) {
         object message;
@@ -161,13 +162,14 @@ struct line_parser::impl {
           error = "every message needs a \"content\"";
           return false;
         }
-        if (!first) out.prompt.push_back(' ');  // LiteLLM joins contents with one space
-        if (!append_content(content, out.prompt)) {
+        if (!first) joined.push_back(' ');  // LiteLLM joins contents with one space
+        if (!append_content(content, joined)) {
           error = "message content must be a string or a list of text parts";
           return false;
         }
         first = false;
       }
+      out.prompt = joined;
       saw_prompt = true;
       if (out.form == line_form::prompt) out.form = line_form::messages;
     } else if (key == "model") {
@@ -224,7 +226,7 @@ struct line_parser::impl {
               error = "body.prompt must be one string (one prompt per line)";
               return false;
             }
-            out.prompt.assign(text);
+            out.prompt = text;
           }
           saw_prompt = count == 1;
           continue;
@@ -248,9 +250,9 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
   out.has_custom_id = false;
   out.plain = false;
   out.prompt_json_safe = false;
-  out.custom_id.clear();
-  out.prompt.clear();
-  out.overrides = {};
+  out.custom_id = {};
+  out.prompt = {};
+  if (!out.overrides.empty()) out.overrides = {};  // nearly always empty: no free and rebuild
   impl_->saw_prompt = false;
   error.clear();
 
@@ -258,12 +260,12 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
     plain_line plain;
     if (read_plain_line(line, plain, impl_->unescaped)) {
       if (plain.has_custom_id) {
-        out.custom_id.assign(plain.custom_id);
+        out.custom_id = plain.custom_id;
         out.has_custom_id = true;
       } else {
-        out.custom_id = std::to_string(line_number);
+        out.number_as_custom_id(line_number);
       }
-      out.prompt.assign(plain.prompt);
+      out.prompt = plain.prompt;
       out.plain = true;
       out.prompt_json_safe = plain.prompt_json_safe;
       return true;
@@ -328,7 +330,7 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
       error = "line has content after its JSON object; put one object on each line";
     }
   }
-  if (!out.has_custom_id) out.custom_id = std::to_string(line_number);
+  if (!out.has_custom_id) out.number_as_custom_id(line_number);
   if (!error.empty()) return false;
   if ((out.form == line_form::openai_chat || out.form == line_form::openai_completion) &&
       !has_body) {

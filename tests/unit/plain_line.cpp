@@ -27,8 +27,8 @@ std::string decoded(run::line_parser& parser, std::string_view text) {
   std::string error;
   const bool ok = parser.parse(std::string_view(buffer.data(), text.size()), 7, line, error);
   return std::string(ok ? "ok" : "error") + "|" + error + "|" + std::to_string(int(line.form)) +
-         "|" + std::to_string(line.has_custom_id) + "|" + line.custom_id + "|" + line.prompt + "|" +
-         line.overrides.key();
+         "|" + std::to_string(line.has_custom_id) + "|" + std::string(line.custom_id) + "|" +
+         std::string(line.prompt) + "|" + line.overrides.key();
 }
 
 }  // namespace
