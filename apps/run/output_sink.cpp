@@ -22,8 +22,14 @@ void write_fully(int fd, std::string_view bytes) {
 
 }  // namespace
 
-output_sink::output_sink(int fd, output_flush_policy policy)
-    : fd_(fd), policy_(policy), writer_([this] { writer_loop(); }) {}
+output_sink::output_sink(int fd, output_flush_policy policy) : fd_(fd), policy_(policy) {
+  // Room for a full batch and the exchange that tops it: the buffers then rarely grow, and each
+  // growth of a multi-megabyte string leaves its old block in the allocator's heap for good.
+  const std::size_t usual = policy_.batch_bytes + policy_.batch_bytes / 2;
+  waiting_.reserve(usual);
+  writing_.reserve(usual);
+  writer_ = std::thread([this] { writer_loop(); });
+}
 
 output_sink::~output_sink() {
   {

@@ -22,7 +22,7 @@ struct output_flush_policy {
   std::chrono::milliseconds max_delay{20};
   /// Records that may wait at most; a thread that would exceed it waits for the writer (a slow
   /// disk slows the job instead of filling memory).
-  std::size_t max_waiting_bytes = std::size_t{16} << 20;
+  std::size_t max_waiting_bytes = std::size_t{4} << 20;
 };
 
 /// Thread-safe. write() only copies: the I/O threads that finish exchanges never sleep on the
