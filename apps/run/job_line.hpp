@@ -54,6 +54,16 @@ struct job_line {
   bool prompt_json_safe = false;
   line_overrides overrides;
 
+  /// Back to an empty prompt line, keeping the buffers' capacity, before the next line.
+  void reset() {
+    form = line_form::prompt;
+    has_custom_id = false;
+    plain = false;
+    prompt_json_safe = false;
+    custom_id = {};
+    prompt = {};
+    if (!overrides.empty()) overrides = {};  // nearly always empty: no free and rebuild
+  }
   /// Sets custom_id to the line number, when the line has no custom_id of its own.
   void number_as_custom_id(std::uint64_t line_number) {
     custom_id_text = std::to_string(line_number);

@@ -246,13 +246,7 @@ line_parser::~line_parser() = default;
 
 bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_line& out,
                         std::string& error) {
-  out.form = line_form::prompt;
-  out.has_custom_id = false;
-  out.plain = false;
-  out.prompt_json_safe = false;
-  out.custom_id = {};
-  out.prompt = {};
-  if (!out.overrides.empty()) out.overrides = {};  // nearly always empty: no free and rebuild
+  out.reset();
   impl_->saw_prompt = false;
   error.clear();
 

@@ -86,6 +86,25 @@ BOOST_AUTO_TEST_CASE(a_too_long_line_is_named_by_its_number) {
   BOOST_TEST(error.find("--max-line-bytes (100 bytes)") != std::string::npos, error);
 }
 
+BOOST_AUTO_TEST_CASE(a_too_long_line_keeps_nothing_of_the_line_before) {
+  run::run_options options;
+  run::line_parser parser;
+  run::job_line parsed;
+  std::string error;
+  std::string before = R"({"custom_id":"a","prompt":"p","max_tokens":5})";
+  const std::size_t length = before.size();
+  before.append(run::line_parser::padding(), ' ');
+  BOOST_TEST_REQUIRE(
+      run::decode_job_line(parser, line_of({before.data(), length}, 1), options, parsed, error));
+  BOOST_TEST_REQUIRE(!parsed.overrides.empty());
+  BOOST_TEST(
+      !run::decode_job_line(parser, line_of("", 2, /*too_long=*/true), options, parsed, error));
+  BOOST_TEST(parsed.custom_id == "2");
+  BOOST_TEST(!parsed.has_custom_id);
+  BOOST_TEST(parsed.prompt.empty());
+  BOOST_TEST(parsed.overrides.empty());
+}
+
 BOOST_AUTO_TEST_CASE(custom_ids_are_those_the_job_gives_its_records) {
   const input_file input(
       "\xEF\xBB\xBF{\"custom_id\": \"a\", \"prompt\": \"x\"}\n"  // 1, after a byte-order mark
