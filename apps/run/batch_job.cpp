@@ -1,7 +1,8 @@
 // The JSONL job: blocks of lines go to client::submit_bulk; records come back as they complete.
 #include "run/batch_job.hpp"
 
-#include "run/id_counter.hpp"
+#include "run/custom_id_hash.hpp"
+#include "run/id_set.hpp"
 #include "run/job_input.hpp"
 #include "run/job_stats.hpp"
 #include "run/line_parser.hpp"
@@ -158,10 +159,10 @@ class job {
   output_sink output_;
   job_stats stats_;
   group_info default_group_;
-  id_counter seen_;                 // every custom_id read so far, to refuse duplicates
+  id_set seen_;                     // every custom_id read so far, to refuse duplicates
   bool counted_when_read_ = false;  // --resume: seen_ is updated line by line, not per block
   std::vector<std::uint64_t> hashes_;
-  std::vector<std::uint32_t> previous_counts_;
+  std::vector<std::uint8_t> seen_before_;
   // Groups of overridden params by line_overrides::key(). Bounded: a job with a seed per line
   // would otherwise keep one per line.
   std::unordered_map<std::string, group_info> group_cache_;
@@ -360,19 +361,19 @@ void job::fail_line(job_block* block, std::uint32_t index, const prompt_error& e
 }
 
 void job::mark_duplicates(job_block* block) {
-  // Checked a block at a time so that the id table's cache misses overlap (see add_many).
+  // Checked a block at a time so that the id table's cache misses overlap (see insert_many).
   const std::size_t n = block->lines.size();
   hashes_.resize(n);
-  previous_counts_.resize(n);
+  seen_before_.resize(n);
   if (counted_when_read_) {
-    for (std::size_t i = 0; i < n; ++i) previous_counts_[i] = block->lines[i].repeated ? 1 : 0;
+    for (std::size_t i = 0; i < n; ++i) seen_before_[i] = block->lines[i].repeated ? 1 : 0;
   } else {
     for (std::size_t i = 0; i < n; ++i) hashes_[i] = block->lines[i].id_hash;
-    seen_.add_many(hashes_, previous_counts_);
+    seen_.insert_many(hashes_, seen_before_);
   }
   std::string records;
   for (std::uint32_t i = 0; i < n; ++i) {
-    if (previous_counts_[i] == 0 || block->lines[i].failed) continue;
+    if (seen_before_[i] == 0 || block->lines[i].failed) continue;
     stats_.duplicates.fetch_add(1, std::memory_order_relaxed);
     const std::string message = "line " + std::to_string(block->lines[i].line_number) + ": " +
                                 std::string(duplicate_id_message) +
@@ -438,13 +439,13 @@ void job::run(line_reader& reader, resume_state* resume, std::uint64_t expected_
     if (!is_job_line(line, options_)) continue;
 
     const bool ok = decode_job_line(parser, line, options_, parsed, error);
-    const std::uint64_t id_hash = id_counter::hash(parsed.custom_id);
+    const std::uint64_t id_hash = custom_id_hash(parsed.custom_id);
     bool repeated = false;
     if (resume) {
       // Which kept record stands for this line depends on the lines before it, so ids are counted
       // in input order here: a duplicate-id error record stands only for a later line with that
       // id, never for the first (whose own record a kill may have lost).
-      repeated = seen_.add(id_hash) > 0;
+      repeated = seen_.insert(id_hash);
       if ((repeated ? resume->duplicates : resume->done).take(id_hash)) {
         stats_.skipped.fetch_add(1, std::memory_order_relaxed);
         continue;

@@ -1,6 +1,8 @@
 // One decoding of the input for the job and for --resume's check, so the two never disagree.
 #include "run/job_input.hpp"
 
+#include "run/custom_id_hash.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,7 +32,7 @@ id_counter job_custom_ids(int fd, const run_options& options, std::uint64_t line
   while (reader.next(line)) {
     if (!is_job_line(line, options)) continue;
     decode_job_line(parser, line, options, parsed, error);
-    ids.add(id_counter::hash(parsed.custom_id));
+    ids.add(custom_id_hash(parsed.custom_id));
   }
   if (::lseek(fd, start, SEEK_SET) != start)
     throw std::system_error(errno, std::generic_category(), "cannot rewind the input");

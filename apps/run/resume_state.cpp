@@ -1,6 +1,7 @@
 // Scans an output file with simdjson, one record a line, to find what is already done.
 #include "run/resume_state.hpp"
 
+#include "run/custom_id_hash.hpp"
 #include "run/line_reader.hpp"
 
 #include <fcntl.h>
@@ -185,7 +186,7 @@ resume_state load_resume_state(const std::string& path, bool drop_errors,
     if (line.text.empty() && !line.too_long) continue;
     if (line.too_long) refuse(line.number, "it is over 1 GiB");
     if (const char* why = read_record(parser, line.text, record)) refuse(line.number, why);
-    const std::uint64_t id_hash = id_counter::hash(record.custom_id);
+    const std::uint64_t id_hash = custom_id_hash(record.custom_id);
     if (job_ids != nullptr && job_ids->count(id_hash) == 0) {
       const std::string_view id = record.custom_id.substr(0, quoted_id_bytes);
       refuse(line.number, "no line of the input has its custom_id '" + std::string(id) +

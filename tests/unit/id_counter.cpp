@@ -1,19 +1,19 @@
-// Tests for the custom_id multiset: counts, take, growth, reserve and add_many against add.
+// Tests for the custom_id multiset: counts, take, growth and reserve.
 #include "run/id_counter.hpp"
+
+#include "run/custom_id_hash.hpp"
 
 #include <boost/test/unit_test.hpp>
 
-#include <algorithm>
 #include <cstdint>
 #include <string>
-#include <vector>
 
 namespace {
 
 namespace run = promptpack::run;
 
 std::uint64_t id(std::size_t i) {
-  return run::id_counter::hash("id-" + std::to_string(i));
+  return run::custom_id_hash("id-" + std::to_string(i));
 }
 
 // Hashes that all land on the same home slot of any table up to 2^20 slots: one long probe chain.
@@ -21,70 +21,9 @@ std::uint64_t colliding(std::size_t i) {
   return (static_cast<std::uint64_t>(i + 1) << 40) | 5;
 }
 
-// `n` hashes of `distinct` ids, each id repeated in a fixed scattered order.
-std::vector<std::uint64_t> repeated_ids(std::size_t n, std::size_t distinct) {
-  std::vector<std::uint64_t> hashes;
-  hashes.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) hashes.push_back(id((i * 7919) % distinct));
-  return hashes;
-}
-
-// What sequential add() returns for each hash, on a counter that already holds `before`.
-std::vector<std::uint32_t> added_one_by_one(const std::vector<std::uint64_t>& before,
-                                            const std::vector<std::uint64_t>& hashes,
-                                            run::id_counter& c) {
-  for (auto h : before) c.add(h);
-  std::vector<std::uint32_t> previous;
-  for (auto h : hashes) previous.push_back(c.add(h));
-  return previous;
-}
-
-std::vector<std::uint32_t> added_at_once(const std::vector<std::uint64_t>& before,
-                                         const std::vector<std::uint64_t>& hashes,
-                                         run::id_counter& c) {
-  std::vector<std::uint32_t> ignored(before.size());
-  c.add_many(before, ignored);
-  std::vector<std::uint32_t> previous(hashes.size(), 12345);
-  c.add_many(hashes, previous);
-  return previous;
-}
-
-void check_add_many_matches_add(const std::vector<std::uint64_t>& before,
-                                const std::vector<std::uint64_t>& hashes) {
-  run::id_counter sequential;
-  run::id_counter batched;
-  const auto expected = added_one_by_one(before, hashes, sequential);
-  const auto actual = added_at_once(before, hashes, batched);
-  BOOST_TEST(actual == expected, boost::test_tools::per_element());
-  BOOST_TEST(batched.size() == sequential.size());
-  for (auto h : hashes) BOOST_TEST(batched.count(h) == sequential.count(h));
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(id_counter)
-
-BOOST_AUTO_TEST_CASE(hash_is_stable_and_never_zero) {
-  BOOST_TEST(run::id_counter::hash("a1") == run::id_counter::hash(std::string("a1")));
-  BOOST_TEST(run::id_counter::hash("a1") != run::id_counter::hash("a2"));
-  BOOST_TEST(run::id_counter::hash("") != 0u);
-  BOOST_TEST(run::id_counter::hash("17") != run::id_counter::hash("71"));
-  for (std::size_t i = 0; i < 10000; ++i) BOOST_TEST_REQUIRE(id(i) != 0u);
-  // Lengths and zero bytes: a shorter id is not a longer one's zero-padded word.
-  BOOST_TEST(run::id_counter::hash("a") != run::id_counter::hash(std::string("a\0", 2)));
-  BOOST_TEST(run::id_counter::hash("12345678") != run::id_counter::hash("123456789"));
-}
-
-BOOST_AUTO_TEST_CASE(a_million_sequential_ids_have_distinct_hashes) {
-  // The ids jobs use most: a prefix and a counter, differing in one or two bytes.
-  std::vector<std::uint64_t> hashes;
-  for (std::size_t i = 0; i < 1000000; ++i) {
-    hashes.push_back(run::id_counter::hash("req-" + std::to_string(i)));
-    hashes.push_back(run::id_counter::hash(std::to_string(i)));
-  }
-  std::sort(hashes.begin(), hashes.end());
-  BOOST_TEST((std::adjacent_find(hashes.begin(), hashes.end()) == hashes.end()));
-}
 
 BOOST_AUTO_TEST_CASE(empty_counter) {
   run::id_counter c;
@@ -164,30 +103,6 @@ BOOST_AUTO_TEST_CASE(reserve_keeps_counts) {
   BOOST_TEST(c.count(id(7)) == 2u);
   for (std::size_t i = 0; i < 100; ++i) BOOST_TEST_REQUIRE(c.count(id(i)) >= 1u);
   BOOST_TEST(c.add(id(7)) == 2u);
-}
-
-BOOST_AUTO_TEST_CASE(add_many_matches_sequential_add) {
-  // Repeats within the batch, on an empty counter: the batch itself makes the table grow.
-  check_add_many_matches_add({}, repeated_ids(10000, 3000));
-  // Repeats of ids counted before the batch.
-  check_add_many_matches_add(repeated_ids(500, 400), repeated_ids(3000, 1000));
-  // A single long probe chain, and batches shorter than the prefetch distance.
-  std::vector<std::uint64_t> chain;
-  for (std::size_t i = 0; i < 200; ++i) chain.push_back(colliding(i % 150));
-  check_add_many_matches_add({colliding(3)}, chain);
-  check_add_many_matches_add({id(1)}, {id(1), id(2), id(1)});
-  check_add_many_matches_add({id(1)}, {});
-}
-
-BOOST_AUTO_TEST_CASE(add_many_after_take) {
-  run::id_counter c;
-  c.add(id(1));
-  c.take(id(1));
-  std::vector<std::uint32_t> previous(3);
-  c.add_many(std::vector<std::uint64_t>{id(1), id(1), id(2)}, previous);
-  BOOST_TEST(previous == (std::vector<std::uint32_t>{0, 1, 0}), boost::test_tools::per_element());
-  BOOST_TEST(c.count(id(1)) == 2u);
-  BOOST_TEST(c.size() == 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
