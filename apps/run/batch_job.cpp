@@ -189,6 +189,7 @@ void block_part::on_results(std::span<const bulk_result> results) {
   const group_info& info = block->groups[group];
   thread_local std::string records;  // per I/O thread: no allocation once warm
   records.clear();
+  std::uint64_t succeeded = 0;  // counted once per call: one atomic add, not one per prompt
   for (const auto& r : results) {
     const std::uint32_t line_index = lines[r.index];
     const line_slot& slot = block->lines[line_index];
@@ -205,14 +206,15 @@ void block_part::on_results(std::span<const bulk_result> results) {
       owner.stats().count_error(r.error->type);
     } else {
       append_success(records, block->custom_id_json(slot), slot.form, r.outputs,
-                     {info.model, block->prompt(slot), info.max_tokens});
-      owner.stats().succeeded.fetch_add(1, std::memory_order_relaxed);
+                     r.outputs_json_safe, {info.model, block->prompt(slot), info.max_tokens});
+      ++succeeded;
     }
     if (ordered) {
       block->ordered_records[line_index].assign(records, start, std::string::npos);
       records.resize(start);
     }
   }
+  owner.stats().succeeded.fetch_add(succeeded, std::memory_order_relaxed);
   if (!ordered) owner.write(records);
 }
 

@@ -58,12 +58,18 @@ void append_openai_response_start(std::string& out, int status_code) {
 }  // namespace
 
 void append_success(std::string& out, std::string_view custom_id_json, line_form form,
-                    std::span<const std::string_view> outputs, const openai_context& openai) {
+                    std::span<const std::string_view> outputs, bool outputs_json_safe,
+                    const openai_context& openai) {
   if (!is_openai(form)) {
     out.append("{\"custom_id\":").append(custom_id_json).append(",\"output\":[");
     for (std::size_t i = 0; i < outputs.size(); ++i) {
       if (i > 0) out.push_back(',');
-      append_json_string(out, outputs[i]);
+      if (outputs_json_safe) {
+        out.push_back('"');
+        out.append(outputs[i]).push_back('"');
+      } else {
+        append_json_string(out, outputs[i]);
+      }
     }
     out.append("]}\n");
     return;

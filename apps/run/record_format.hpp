@@ -21,8 +21,10 @@ struct openai_context {
 };
 
 /// Appends one success record and its newline. `custom_id_json` is already a JSON string.
+/// `outputs_json_safe` (bulk_result's promise) lets outputs be copied between quotes unchecked.
 void append_success(std::string& out, std::string_view custom_id_json, line_form form,
-                    std::span<const std::string_view> outputs, const openai_context& openai);
+                    std::span<const std::string_view> outputs, bool outputs_json_safe,
+                    const openai_context& openai);
 
 /// Appends one error record and its newline. In OpenAI form, an error with an HTTP status outside
 /// 2xx is written as OpenAI writes a refused request: the status and an OpenAI error body in

@@ -386,8 +386,10 @@ void client_engine::deliver(batch_ptr b, const parsed_response* parsed, const pr
   std::size_t succeeded = 0;
   for (std::size_t i = 0; i < b->items.size(); ++i) {
     if (parsed && parsed->answers[i].answered) {
-      results.push_back(
-          {.index = b->items[i].index, .outputs = parsed->outputs_of(i), .error = nullptr});
+      results.push_back({.index = b->items[i].index,
+                         .outputs = parsed->outputs_of(i),
+                         .error = nullptr,
+                         .outputs_json_safe = parsed->outputs_json_safe});
       ++succeeded;
     } else {
       results.push_back({.index = b->items[i].index, .outputs = {}, .error = error});

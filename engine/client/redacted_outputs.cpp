@@ -16,6 +16,7 @@ void redacted_outputs::redact(std::span<bulk_result> results, const secret_redac
       if (holds_key(output)) output = texts_.emplace_back(key.redact(output));
     }
     result.outputs = outputs;
+    result.outputs_json_safe = false;  // the redaction's own text is not vouched for
   }
 }
 

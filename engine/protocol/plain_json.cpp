@@ -37,6 +37,12 @@ plain_text_class classify_plain_text(std::string_view text) noexcept {
   for (; end - p >= 16; p += 16) {
     if (_mm_movemask_epi8(escapes_or_controls(p)) != 0) return {};
   }
+  // The last 1-15 bytes of a text of 16 or more: the 16 that end it, in one step (bytes checked
+  // twice change nothing), instead of a loop a byte at a time.
+  if (p != end && text.size() >= 16) {
+    if (_mm_movemask_epi8(escapes_or_controls(end - 16)) != 0) return {};
+    p = end;
+  }
   if (_mm_movemask_epi8(any_byte) != 0) high_bits = 0x80;
 #endif
   for (; p != end; ++p) {
@@ -47,13 +53,13 @@ plain_text_class classify_plain_text(std::string_view text) noexcept {
 }
 
 const char* plain_json_cursor::unescaped_end() const noexcept {
-  const char* stop = find_string_special(p_, end_);
+  const char* stop = find_string_special(p_, end_, begin_);
   return stop != end_ && *stop == '"' ? stop : nullptr;
 }
 
 bool plain_json_cursor::json_string(std::string_view& out, std::string& unescaped) {
   if (!take('"')) return false;
-  const char* stop = clean() ? find_quote(p_, end_) : find_string_special(p_, end_);
+  const char* stop = clean() ? find_quote(p_, end_, begin_) : find_string_special(p_, end_, begin_);
   if (stop == nullptr || stop == end_) return false;
   if (*stop == '"') {
     out = std::string_view(p_, static_cast<std::size_t>(stop - p_));
@@ -69,7 +75,7 @@ bool plain_json_cursor::json_string(std::string_view& out, std::string& unescape
     p_ = stop;
     if (*p_ == '"') break;
     if (*p_ != '\\' || !take_escape(unescaped)) return false;
-    stop = find_string_special(p_, end_);
+    stop = find_string_special(p_, end_, begin_);
     if (stop == end_) return false;
   }
   ++p_;

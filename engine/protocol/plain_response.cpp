@@ -122,13 +122,13 @@ class entry_shape {
       // cursor reads it from its opening quote, escapes and all.
       std::string_view value;
       if constexpr (Clean) {
-        const char* close = find_quote(p, end);
+        const char* close = find_quote(p, end, c.begin());
         if (close == nullptr)
           return give_up(c, start, entries, outputs, unescaped, unescaped_before);
         value = std::string_view(p, static_cast<std::size_t>(close - p));
         p = close;
       } else {
-        const char* stop = find_string_special(p, end);
+        const char* stop = find_string_special(p, end, c.begin());
         if (stop != end && *stop == '"') {
           value = std::string_view(p, static_cast<std::size_t>(stop - p));
           p = stop;
@@ -212,8 +212,10 @@ bool read_entry(cursor& c, std::vector<response_entry>& entries,
 }
 
 bool read_body(std::string_view body, std::vector<response_entry>& entries,
-               std::vector<std::string_view>& outputs, std::string& unescaped) {
+               std::vector<std::string_view>& outputs, std::string& unescaped,
+               bool& outputs_json_safe) {
   cursor c(body);
+  outputs_json_safe = c.clean();
   // Escaped strings (an output with a newline, say) are unescaped here, never longer than in the
   // body: with that much room, the views into `unescaped` never move.
   if (!c.clean() && unescaped.capacity() < body.size()) unescaped.reserve(body.size());
@@ -254,11 +256,13 @@ bool read_body(std::string_view body, std::vector<response_entry>& entries,
 }  // namespace
 
 bool read_plain_response(std::string_view body, std::vector<response_entry>& entries,
-                         std::vector<std::string_view>& outputs, std::string& unescaped) {
+                         std::vector<std::string_view>& outputs, std::string& unescaped,
+                         bool& outputs_json_safe) {
   entries.clear();
   outputs.clear();
   unescaped.clear();
-  if (read_body(body, entries, outputs, unescaped)) return true;
+  if (read_body(body, entries, outputs, unescaped, outputs_json_safe)) return true;
+  outputs_json_safe = false;
   entries.clear();
   outputs.clear();
   return false;

@@ -24,7 +24,10 @@ struct response_entry {
 /// with escapes into `unescaped` (cleared first; valid until its next use). Returns false for every
 /// other body, well-formed or not, with `entries` and `outputs` cleared: the full parser then
 /// decides, so this path never reports an error and never accepts what the full parser refuses.
+/// `outputs_json_safe` says whether the body had no escape at all, so that every output is its
+/// JSON text between quotes (bulk_result::outputs_json_safe).
 bool read_plain_response(std::string_view body, std::vector<response_entry>& entries,
-                         std::vector<std::string_view>& outputs, std::string& unescaped);
+                         std::vector<std::string_view>& outputs, std::string& unescaped,
+                         bool& outputs_json_safe);
 
 }  // namespace promptpack::detail

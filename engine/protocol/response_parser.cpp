@@ -133,6 +133,7 @@ const parsed_response& response_parser::impl::parse(std::string& body,
   result_.message.clear();
   result_.answers.assign(prompts.size(), prompt_answer{});
   result_.outputs.clear();
+  result_.outputs_json_safe = false;
   result_.unanswered_reason.clear();
   empty_outputs_ = 0;
   entries_.clear();
@@ -140,7 +141,8 @@ const parsed_response& response_parser::impl::parse(std::string& body,
 
   if (body.empty()) return fail(std::string("response body is empty").append(expected_shape));
   if (plain_path_ == plain_path::on &&
-      detail::read_plain_response(body, entries_, result_.outputs, unescaped_)) {
+      detail::read_plain_response(body, entries_, result_.outputs, unescaped_,
+                                  result_.outputs_json_safe)) {
     match(prompts);
     return result_;
   }

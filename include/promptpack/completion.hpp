@@ -39,6 +39,10 @@ struct bulk_result {
   std::size_t index = 0;                      ///< position in the submitted span
   std::span<const std::string_view> outputs;  ///< empty when error != nullptr
   const prompt_error* error = nullptr;        ///< null on success
+  /// Every output is valid UTF-8 with no '"', no '\\' and no byte below 0x20 (the answer had no
+  /// escape): each may be copied between quotes into JSON as it is, as prompt_bytes::json_safe
+  /// says of prompts. False promises nothing.
+  bool outputs_json_safe = false;
 };
 
 /// Receives the results of one submit_bulk() call. Implemented by the caller.

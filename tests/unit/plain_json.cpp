@@ -22,14 +22,18 @@ bool skips(std::string_view text) {
 BOOST_AUTO_TEST_SUITE(plain_json)
 
 BOOST_AUTO_TEST_CASE(finds_escapes_and_controls_at_every_offset) {
-  // Every position of a 40-byte text, so both the 16-byte steps and the tail are covered.
-  for (std::size_t at = 0; at < 40; ++at) {
-    for (const char bad : {'\\', '\0', '\x1F', '\n', '\t'}) {
-      std::string text(40, 'a');
-      BOOST_TEST(classify_plain_text(text).clean);
-      text[at] = bad;
-      BOOST_TEST(!classify_plain_text(text).clean, "byte " << int(bad) << " at " << at);
-      BOOST_TEST(!classify_plain_text(text).ascii);
+  // Every position of texts of many lengths, so the 64- and 16-byte steps, the overlapping last
+  // step and the short texts' byte loop are all covered.
+  for (const std::size_t length : {1, 7, 15, 16, 17, 31, 40, 63, 64, 65, 79, 80}) {
+    for (std::size_t at = 0; at < length; ++at) {
+      for (const char bad : {'\\', '\0', '\x1F', '\n', '\t'}) {
+        std::string text(length, 'a');
+        BOOST_TEST_REQUIRE(classify_plain_text(text).clean);
+        text[at] = bad;
+        BOOST_TEST(!classify_plain_text(text).clean,
+                   "byte " << int(bad) << " at " << at << " of " << length);
+        BOOST_TEST(!classify_plain_text(text).ascii);
+      }
     }
   }
   BOOST_TEST(classify_plain_text("\"quotes\" and \xC3\xA9 are fine").clean);
@@ -38,12 +42,48 @@ BOOST_AUTO_TEST_CASE(finds_escapes_and_controls_at_every_offset) {
 }
 
 BOOST_AUTO_TEST_CASE(finds_bytes_above_ascii_at_every_offset) {
-  for (std::size_t at = 0; at < 100; ++at) {
-    std::string text(100, 'a');
-    BOOST_TEST(classify_plain_text(text).ascii);
-    text[at] = '\x80';
-    BOOST_TEST(classify_plain_text(text).clean);
-    BOOST_TEST(!classify_plain_text(text).ascii, "at " << at);
+  for (const std::size_t length : {5, 16, 23, 100}) {
+    for (std::size_t at = 0; at < length; ++at) {
+      std::string text(length, 'a');
+      BOOST_TEST_REQUIRE(classify_plain_text(text).ascii);
+      text[at] = '\x80';
+      BOOST_TEST(classify_plain_text(text).clean);
+      BOOST_TEST(!classify_plain_text(text).ascii, "at " << at << " of " << length);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(string_ends_are_found_from_every_start_in_every_text) {
+  // Against a byte-by-byte search: every start, every place of the stop byte (or none), texts
+  // shorter and longer than one 16-byte step, so the steps, the overlapping last load that reads
+  // bytes before the start, and the short texts' fallback are all covered.
+  const auto special = [](char c) {
+    return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+  };
+  for (std::size_t length = 0; length <= 40; ++length) {
+    for (std::size_t stop_at = 0; stop_at <= length; ++stop_at) {  // == length: none
+      for (const char stop : {'"', '\\', '\n'}) {
+        // Starts past the stop byte, too: the overlapping load reads it but must not report it.
+        std::string text(length, 'a');
+        if (stop_at < length) text[stop_at] = stop;
+        const char* begin = text.data();
+        const char* end = begin + length;
+        for (std::size_t from = 0; from <= length; ++from) {
+          const char* p = begin + from;
+          const char* quote = nullptr;
+          const char* run_end = end;
+          for (const char* q = end; q != p;) {
+            --q;
+            if (*q == '"') quote = q;
+            if (special(*q)) run_end = q;
+          }
+          BOOST_TEST_REQUIRE(promptpack::find_quote(p, end, begin) == quote,
+                             "length " << length << " from " << from << " stop " << stop_at);
+          BOOST_TEST_REQUIRE(promptpack::find_string_special(p, end, begin) == run_end,
+                             "length " << length << " from " << from << " stop " << stop_at);
+        }
+      }
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 // response parser gives the same result with and without it.
 #include "protocol/plain_response.hpp"
 
+#include <promptpack/protocol/json_text.hpp>
 #include <promptpack/protocol/response_parser.hpp>
 
 #include <boost/test/unit_test.hpp>
@@ -20,7 +21,9 @@ bool plain(std::string_view body) {
   std::vector<response_entry> entries;
   std::vector<std::string_view> outputs;
   std::string unescaped;
-  const bool read = read_plain_response(body, entries, outputs, unescaped);
+  bool json_safe = true;
+  const bool read = read_plain_response(body, entries, outputs, unescaped, json_safe);
+  if (!read) BOOST_TEST(!json_safe, "a body left to simdjson promised safe outputs: " << body);
   if (!read) BOOST_TEST((entries.empty() && outputs.empty()), "left entries behind: " << body);
   return read;
 }
@@ -51,7 +54,9 @@ BOOST_AUTO_TEST_CASE(reads_the_protocols_answers) {
       R"({"data": [{"prompt": "p1", "output": ["a", "b"], "params": {"temperature": 0.7,)"
       R"( "top_k": 40, "top_p": 1, "stop": ["x"], "seed": null, "n": -1.5e+3, "s": true}},)"
       " {\"output\":[]}, {\"output\":[\"caf\xC3\xA9\"],\"prompt\":\"p3\"}], \"message\": \"ok\"}";
-  BOOST_TEST_REQUIRE(read_plain_response(body, entries, outputs, unescaped));
+  bool json_safe = false;
+  BOOST_TEST_REQUIRE(read_plain_response(body, entries, outputs, unescaped, json_safe));
+  BOOST_TEST(json_safe);  // no escape and no control byte anywhere: outputs copy as they are
   BOOST_TEST_REQUIRE(entries.size() == 3u);
   BOOST_TEST(entries[0].has_echo);
   BOOST_TEST(entries[0].echo == "p1");
@@ -82,7 +87,9 @@ BOOST_AUTO_TEST_CASE(unescapes_outputs_and_echoes) {
       R"({"prompt":"p2","output":["caf\u00e9 \u20AC \ud83d\ude00 \u0041"]},)"
       R"({"prompt":"p3","output":["plain"]},{"prompt":"p4","output":["plain too"]},)"
       R"({"prompt":"p5","output":["x\ty"]},{"prompt":"p\u0036","output":["z"]}]})";
-  BOOST_TEST_REQUIRE(read_plain_response(body, entries, outputs, unescaped));
+  bool json_safe = true;
+  BOOST_TEST_REQUIRE(read_plain_response(body, entries, outputs, unescaped, json_safe));
+  BOOST_TEST(!json_safe);
   BOOST_TEST_REQUIRE(entries.size() == 6u);
   // The last two repeat the shape learned from the third, with escaped values.
   BOOST_TEST(entries[4].echo == "p5");
@@ -146,7 +153,9 @@ BOOST_AUTO_TEST_CASE(reads_repeated_entries_by_their_shape) {
       R"( {"output": ["f"], "prompt": "p5"},{"prompt": "p6", "output": ["g"]} ,)"
       R"( {"prompt": "p7", "output": ["h"], "n": 1}, {"prompt": "p8", "output": ["i"], "n": 2}],)"
       R"( "message": "ok"})";
-  BOOST_TEST_REQUIRE(read_plain_response(body, entries, outputs, unescaped));
+  bool json_safe = false;
+  BOOST_TEST_REQUIRE(read_plain_response(body, entries, outputs, unescaped, json_safe));
+  BOOST_TEST(json_safe);
   BOOST_TEST_REQUIRE(entries.size() == 8u);
   const std::vector<std::string_view> echoes = {"p1", "", "p3", "p4", "p5", "p6", "p7", "p8"};
   const std::vector<std::uint32_t> counts = {1, 1, 2, 1, 1, 1, 1, 1};
@@ -194,6 +203,33 @@ BOOST_AUTO_TEST_CASE(parses_as_simdjson_does) {
   };
   for (const auto& body : bodies)
     BOOST_TEST(parsed(fast, body, prompts) == parsed(full, body, prompts), body);
+}
+
+BOOST_AUTO_TEST_CASE(promises_json_safe_outputs_only_when_they_are) {
+  response_parser fast(response_parser::plain_path::on);
+  response_parser full(response_parser::plain_path::off);
+  const std::vector<std::string_view> prompts = {"p1", "p2"};
+  const auto safe = [&](response_parser& parser, std::string body) {
+    const auto& result = parser.parse(body, prompts);
+    if (result.outputs_json_safe) {
+      // The promise itself: every output is its JSON text between quotes.
+      for (const auto output : result.outputs) {
+        BOOST_TEST(promptpack::json_unescaped_prefix(output) == output.size(), output);
+      }
+    }
+    return result.outputs_json_safe;
+  };
+  const std::string clean =
+      "{\"data\":[{\"output\":[\"a b\"]},{\"output\":[\"caf\xC3\xA9\", \"\"]}]}";
+  BOOST_TEST(safe(fast, clean));
+  BOOST_TEST(!safe(full, clean));  // simdjson's path promises nothing
+  BOOST_TEST(!safe(fast, R"({"data":[{"output":["a\nb"]},{"output":["c"]}]})"));
+  BOOST_TEST(!safe(fast, R"({"data":[{"output":["a"]},{"output":["\"q\""]}]})"));
+  BOOST_TEST(!safe(fast, "{\"data\":[{\"output\":[\"a\"]},\n{\"output\":[\"b\"]}]}"));
+  BOOST_TEST(!safe(fast, R"({"data":[{"output":["a"]}]} x)"));  // refused: no promise either
+  // A parser reused after a clean answer does not carry its promise over.
+  BOOST_TEST(safe(fast, clean));
+  BOOST_TEST(!safe(fast, R"({"data":[{"output":["\u0041"]},{"output":["b"]}]})"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

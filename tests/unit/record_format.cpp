@@ -57,7 +57,7 @@ struct record_fixture {
                const std::vector<std::string_view>& outputs, std::string_view model = "m",
                std::string_view prompt = "the prompt") {
     out.clear();
-    run::append_success(out, json_string(custom_id), form, outputs,
+    run::append_success(out, json_string(custom_id), form, outputs, false,
                         run::openai_context{model, prompt, 16});
     read_back();
   }
@@ -123,7 +123,7 @@ BOOST_FIXTURE_TEST_CASE(plain_success, record_fixture) {
 BOOST_FIXTURE_TEST_CASE(records_are_appended, record_fixture) {
   out = "{\"custom_id\":\"before\",\"output\":[]}\n";
   const std::vector<std::string_view> outputs = {"x"};
-  run::append_success(out, json_string("next"), line_form::prompt, outputs, {});
+  run::append_success(out, json_string("next"), line_form::prompt, outputs, false, {});
   run::append_error(out, json_string("last"), line_form::prompt,
                     prompt_error{errc::timeout, "slow", 0, 3});
   BOOST_TEST(out ==
@@ -316,6 +316,19 @@ BOOST_FIXTURE_TEST_CASE(an_http_error_in_plain_form_stays_an_error_record, recor
   failure("h2", line_form::prompt, prompt_error{errc::http_status, "HTTP 429: slow down", 429, 4});
   BOOST_TEST(keys() == "custom_id,error");
   BOOST_TEST(number("/error/http_status") == 429);
+}
+
+BOOST_AUTO_TEST_CASE(json_safe_outputs_make_the_same_records) {
+  // Outputs vouched for are copied as they are; the record must be the one escaping would write.
+  const std::vector<std::string_view> outputs = {"", "plain", "caf\xC3\xA9 '100%' {not json}",
+                                                 std::string_view("a b c d e f g h i j k l m n")};
+  for (const line_form form : {line_form::prompt, line_form::messages}) {
+    std::string checked;
+    std::string copied;
+    run::append_success(checked, "\"id\"", form, outputs, false, {"m", "p", 16});
+    run::append_success(copied, "\"id\"", form, outputs, true, {"m", "p", 16});
+    BOOST_TEST(copied == checked);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -23,32 +23,49 @@ struct plain_text_class {
 };
 plain_text_class classify_plain_text(std::string_view text) noexcept;
 
-/// The first `"` in [p, end), or null. Inline: it runs once per string, and names and outputs
-/// are short, so a call cost as much as the 16-byte compare.
-inline const char* find_quote(const char* p, const char* end) noexcept {
+/// The first `"` in [p, end), or null. `text_begin` (<= p) is where the text starts: when it
+/// holds 16 bytes, the last few bytes are read in one load that ends at `end`, not in a library
+/// call. Inline: it runs once per string, and names and outputs are short, so a call cost as much
+/// as the 16-byte compare.
+inline const char* find_quote(const char* p, const char* end, const char* text_begin) noexcept {
 #if defined(__SSE2__)
+  const auto quotes_at = [](const char* at) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'))));
+  };
   for (; end - p >= 16; p += 16) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const auto quotes =
-        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"'))));
-    if (quotes != 0) return p + std::countr_zero(quotes);
+    if (const unsigned quotes = quotes_at(p); quotes != 0) return p + std::countr_zero(quotes);
+  }
+  if (p != end && end - text_begin >= 16) {
+    const char* last16 = end - 16;  // overlaps bytes before p, which the shift drops
+    const unsigned quotes = quotes_at(last16) >> (p - last16);
+    return quotes != 0 ? p + std::countr_zero(quotes) : nullptr;
   }
 #endif
   return static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
 }
 
 /// The first `"`, `\` or byte below 0x20 in [p, end), or `end`: where a JSON string's plain run
-/// stops. Inline, 16 bytes a step (SSE2): it runs once per string, or per run between escapes.
-inline const char* find_string_special(const char* p, const char* end) noexcept {
+/// stops. `text_begin` as for find_quote(). Inline, 16 bytes a step (SSE2): it runs once per
+/// string, or per run between escapes.
+inline const char* find_string_special(const char* p, const char* end,
+                                       const char* text_begin) noexcept {
 #if defined(__SSE2__)
-  for (; end - p >= 16; p += 16) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const auto specials_at = [](const char* at) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
     const __m128i special =
         _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('"')),
                                   _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))),
                      _mm_cmpeq_epi8(_mm_min_epu8(bytes, _mm_set1_epi8(0x1F)), bytes));
-    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(special));
-    if (mask != 0) return p + std::countr_zero(mask);
+    return static_cast<unsigned>(_mm_movemask_epi8(special));
+  };
+  for (; end - p >= 16; p += 16) {
+    if (const unsigned mask = specials_at(p); mask != 0) return p + std::countr_zero(mask);
+  }
+  if (p != end && end - text_begin >= 16) {
+    const char* last16 = end - 16;
+    const unsigned mask = specials_at(last16) >> (p - last16);
+    return mask != 0 ? p + std::countr_zero(mask) : end;
   }
 #endif
   for (; p != end; ++p) {
@@ -65,7 +82,10 @@ inline const char* find_string_special(const char* p, const char* end) noexcept 
 class plain_json_cursor {
  public:
   explicit plain_json_cursor(std::string_view text) noexcept
-      : p_(text.data()), end_(text.data() + text.size()), class_(classify_plain_text(text)) {}
+      : begin_(text.data()),
+        p_(text.data()),
+        end_(text.data() + text.size()),
+        class_(classify_plain_text(text)) {}
 
   /// True when the whole text has no backslash and no control byte (classify_plain_text): a
   /// string then ends at the next quote, found 16 bytes a step.
@@ -76,6 +96,7 @@ class plain_json_cursor {
   /// (a shortcut that failed goes back), or past bytes the caller has checked itself.
   const char* position() const noexcept { return p_; }
   void seek(const char* position) noexcept { p_ = position; }
+  const char* begin() const noexcept { return begin_; }
   const char* end() const noexcept { return end_; }
   /// True when only whitespace is left.
   bool at_end() noexcept {
@@ -93,7 +114,7 @@ class plain_json_cursor {
   bool plain_string(std::string_view& out) noexcept {
     if (!take('"')) return false;
     // When the whole text has no backslash or control byte, the next quote closes the string.
-    const char* close = class_.clean ? find_quote(p_, end_) : unescaped_end();
+    const char* close = class_.clean ? find_quote(p_, end_, begin_) : unescaped_end();
     if (close == nullptr) return false;
     out = std::string_view(p_, static_cast<std::size_t>(close - p_));
     p_ = close + 1;
@@ -129,6 +150,7 @@ class plain_json_cursor {
   bool take_number() noexcept;
   bool digits() noexcept;
 
+  const char* begin_;
   const char* p_;
   const char* end_;
   plain_text_class class_;

@@ -36,6 +36,8 @@ struct parsed_response {
   std::vector<prompt_answer> answers;
   /// Every decoded output string, prompt after prompt.
   std::vector<std::string_view> outputs;
+  /// The body had no escape, so every output is its own JSON text (bulk_result's flag).
+  bool outputs_json_safe = false;
   /// Why the unanswered prompts (answered == false) got no answer, e.g. a count mismatch.
   std::string unanswered_reason;
 
