@@ -123,8 +123,9 @@ class job {
 
   /// Reads every line and submits it; returns once every record is written.
   void run(line_reader& reader, resume_state* resume, std::uint64_t expected_lines);
-  /// Writes records, or remembers the first write failure (then the job stops).
-  void write(std::string_view records);
+  /// Hands `records` to the output, which leaves it empty (output_sink::write), or remembers the
+  /// first write failure (then the job stops).
+  void write(std::string& records);
   /// Waits until every record written is in the kernel's hands (another thread may hold some).
   void flush_output();
   void block_done(job_block* block);
@@ -223,7 +224,7 @@ void block_part::on_complete() {
     block->owner->block_done(block);
 }
 
-void job::write(std::string_view records) {
+void job::write(std::string& records) {
   try {
     output_.write(records);
   } catch (const std::system_error& e) {
