@@ -16,8 +16,13 @@ namespace promptpack::run {
 /// Whether `line` gets a record in this job: it is in the job's shard and is not blank.
 /// Inline: the job asks it of every line.
 inline bool is_job_line(const input_line& line, const run_options& options) {
-  if ((line.number - 1) % options.shard_count != options.shard_index) return false;
-  return line.too_long || line.text.find_first_not_of(" \t") != std::string_view::npos;
+  // Per line, so the usual case costs a compare or two: no division without --shard, and a
+  // line that starts with a non-blank byte (nearly all) is not searched.
+  if (options.shard_count > 1 && (line.number - 1) % options.shard_count != options.shard_index)
+    return false;
+  if (line.too_long || (!line.text.empty() && line.text[0] != ' ' && line.text[0] != '\t'))
+    return true;
+  return line.text.find_first_not_of(" \t") != std::string_view::npos;
 }
 
 /// Decodes a line that is_job_line. Always sets `out.custom_id` (the line number when the line

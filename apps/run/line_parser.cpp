@@ -245,14 +245,14 @@ line_parser::line_parser(plain_path path) : impl_(std::make_unique<impl>()), pla
 line_parser::~line_parser() = default;
 
 bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_line& out,
-                        std::string& error) {
+                        std::string& error, std::optional<plain_text_class> text_class) {
   out.reset();
   impl_->saw_prompt = false;
   error.clear();
 
   if (plain_path_ == plain_path::on) {
     plain_line plain;
-    if (read_plain_line(line, plain, impl_->unescaped)) {
+    if (read_plain_line(line, plain, impl_->unescaped, text_class)) {
       if (plain.has_custom_id) {
         out.custom_id = plain.custom_id;
         out.has_custom_id = true;

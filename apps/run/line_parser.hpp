@@ -3,7 +3,10 @@
 
 #include "run/job_line.hpp"
 
+#include <promptpack/protocol/plain_json.hpp>
+
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,8 +25,10 @@ class line_parser {
   /// Decodes `line`, which must be followed in memory by at least `padding()` readable bytes
   /// (the rest of the read buffer serves). `line_number` is 1-based; it becomes the custom_id of
   /// a line without one. On failure returns false with `error` saying what is wrong; `out`'s
-  /// custom_id is then still set when the line had a readable one.
-  bool parse(std::string_view line, std::uint64_t line_number, job_line& out, std::string& error);
+  /// custom_id is then still set when the line had a readable one. `text_class`, when given, is
+  /// classify_plain_text(line), found already (input_line::text_class).
+  bool parse(std::string_view line, std::uint64_t line_number, job_line& out, std::string& error,
+             std::optional<plain_text_class> text_class = {});
 
   static constexpr std::size_t padding() { return 64; }
 

@@ -1,5 +1,8 @@
-// Chunked line splitting with memchr; long lines grow the buffer up to the limit, then are skipped.
+// Chunked line splitting with SIMD scans; long lines grow the buffer up to the limit, then are
+// skipped.
 #include "run/line_reader.hpp"
+
+#include "run/line_scan.hpp"
 
 #include <poll.h>
 #include <sys/stat.h>
@@ -135,21 +138,39 @@ void line_reader::skip_byte_order_mark() {
     begin_ += byte_order_mark.size();
 }
 
+void line_reader::take_line(input_line& out, const char* stop, bool at_newline) {
+  const char* start = buffer_.data() + begin_;
+  std::size_t length = static_cast<std::size_t>(stop - start);
+  out.number = ++line_number_;
+  out.too_long = length > max_line_bytes_;
+  if (length > 0 && start[length - 1] == '\r') {
+    --length;
+    out.text_class.reset();  // a class found with the newline counted the \r
+  }
+  out.text = out.too_long ? std::string_view() : std::string_view(start, length);
+  begin_ = static_cast<std::size_t>(stop - buffer_.data()) + (at_newline ? 1 : 0);
+}
+
 bool line_reader::next(input_line& out) {
   if (at_start_) skip_byte_order_mark();
+  out.text_class.reset();
   std::size_t scanned = begin_;  // bytes before this were checked for a newline already
+  if (padding_ >= line_scan_overread) {
+    // The usual line, whole in the buffer: its end and its class in one pass.
+    plain_text_class text_class;
+    if (const char* newline =
+            scan_line(buffer_.data() + begin_, buffer_.data() + end_, text_class)) {
+      out.text_class = text_class;
+      take_line(out, newline, true);
+      return true;
+    }
+    scanned = end_;
+  }
   for (;;) {
-    const char* start = buffer_.data() + begin_;
     const char* newline =
         static_cast<const char*>(std::memchr(buffer_.data() + scanned, '\n', end_ - scanned));
     if (newline || (eof_ && end_ > begin_)) {
-      const char* stop = newline ? newline : buffer_.data() + end_;
-      std::size_t length = static_cast<std::size_t>(stop - start);
-      out.number = ++line_number_;
-      out.too_long = length > max_line_bytes_;
-      if (length > 0 && start[length - 1] == '\r') --length;
-      out.text = out.too_long ? std::string_view() : std::string_view(start, length);
-      begin_ = static_cast<std::size_t>(stop - buffer_.data()) + (newline ? 1 : 0);
+      take_line(out, newline ? newline : buffer_.data() + end_, newline != nullptr);
       return true;
     }
     if (end_ - begin_ > max_line_bytes_) {

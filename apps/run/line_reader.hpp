@@ -1,9 +1,12 @@
 // Reads lines from a file descriptor in large chunks, with padding after each line for simdjson.
 #pragma once
 
+#include <promptpack/protocol/plain_json.hpp>
+
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +19,9 @@ struct input_line {
   std::string_view text;
   std::uint64_t number = 0;  ///< 1-based physical line number
   bool too_long = false;     ///< the line was over the limit: `text` is empty, the line skipped
+  /// classify_plain_text(text), when the reader found it while looking for the newline (the
+  /// usual line); empty when it did not, and the parser classifies the line itself.
+  std::optional<plain_text_class> text_class;
 };
 
 /// The number of lines of a regular file (a last line without a newline counts), read with
@@ -59,6 +65,8 @@ class line_reader {
   bool line_ready();
 
  private:
+  // Hands out the line from begin_ to `stop` (a newline, or the end of a last line).
+  void take_line(input_line& out, const char* stop, bool at_newline);
   bool fill();           // reads more; false at end of input or on a stop
   bool wait_readable();  // false when a stop came first
   void skip_byte_order_mark();

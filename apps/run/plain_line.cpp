@@ -7,9 +7,10 @@
 
 namespace promptpack::run {
 
-bool read_plain_line(std::string_view line, plain_line& out, std::string& unescaped) {
+bool read_plain_line(std::string_view line, plain_line& out, std::string& unescaped,
+                     std::optional<plain_text_class> text_class) {
   out = {};
-  plain_json_cursor c(line);
+  plain_json_cursor c = text_class ? plain_json_cursor(line, *text_class) : plain_json_cursor(line);
   // A prompt with escapes (a newline, say) is unescaped here, never longer than in the line.
   unescaped.clear();
   if (!c.clean() && unescaped.capacity() < line.size()) unescaped.reserve(line.size());

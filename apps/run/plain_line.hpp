@@ -1,6 +1,9 @@
 // The common input line, {"custom_id": "...", "prompt": "..."}, read without a JSON parser.
 #pragma once
 
+#include <promptpack/protocol/plain_json.hpp>
+
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,7 +26,8 @@ struct plain_line {
 /// and no control byte, the prompt with no control byte, and valid UTF-8. A prompt with escapes
 /// is unescaped into `unescaped` (cleared first). Returns false for every other line, well-formed
 /// or not: the full parser then decides, so this path never reports an error and never accepts
-/// what the parser refuses.
-bool read_plain_line(std::string_view line, plain_line& out, std::string& unescaped);
+/// what the parser refuses. `text_class`, when given, is classify_plain_text(line), found already.
+bool read_plain_line(std::string_view line, plain_line& out, std::string& unescaped,
+                     std::optional<plain_text_class> text_class = {});
 
 }  // namespace promptpack::run

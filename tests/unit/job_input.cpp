@@ -67,6 +67,7 @@ BOOST_AUTO_TEST_CASE(blank_lines_and_other_shards_get_no_record) {
   BOOST_TEST(run::is_job_line(line_of("{}", 1), all));
   BOOST_TEST(!run::is_job_line(line_of("", 1), all));
   BOOST_TEST(!run::is_job_line(line_of(" \t ", 1), all));
+  BOOST_TEST(run::is_job_line(line_of(" \t{}", 1), all));  // blanks first, then the line
   BOOST_TEST(run::is_job_line(line_of("", 1, /*too_long=*/true), all));
   const auto second_of_three = shard(1, 3);
   BOOST_TEST(!run::is_job_line(line_of("{}", 1), second_of_three));

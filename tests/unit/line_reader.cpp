@@ -102,6 +102,11 @@ std::string read_all(int fd, std::size_t max_line_bytes) {
   while (reader.next(line)) {
     BOOST_TEST_REQUIRE(line.number == ++expected_number);
     if (line.too_long) BOOST_TEST(line.text.empty());
+    if (line.text_class) {  // found with the newline: it must be what the parser would find
+      const auto expected = promptpack::classify_plain_text(line.text);
+      BOOST_TEST_REQUIRE(line.text_class->clean == expected.clean, "line " << line.number);
+      BOOST_TEST_REQUIRE(line.text_class->ascii == expected.ascii, "line " << line.number);
+    }
     touch_padding(line.text);
     result +=
         std::to_string(line.number) + ":" + (line.too_long ? "!" : std::string(line.text)) + ";";
@@ -133,6 +138,31 @@ std::uint64_t count_file_lines(std::string_view content) {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(line_reader)
+
+BOOST_AUTO_TEST_CASE(classifies_the_lines_it_finds) {
+  // Backslashes, tabs, high bytes and CRs at both ends of lines short and long (read_all checks
+  // every class the reader gives against classify_plain_text).
+  std::string content;
+  for (const std::string_view piece : {"\\", "\t", "\xC3\xA9", "\r", "\"", "a"}) {
+    for (std::size_t length : {0, 1, 15, 16, 17, 40}) {
+      content.append(piece).append(std::string(length, 'x')).append("\n");
+      content.append(std::string(length, 'x')).append(piece).append("\n");
+    }
+  }
+  content += "last, no newline \\";
+  const std::string lines = lines_of(content);
+  BOOST_TEST(lines.find("73:last, no newline \\;") != std::string::npos, lines);
+  // The reader gives a class for the usual line, and none where the \r it counted is gone.
+  const temp_file file("plain\r\nplain\n");
+  run::line_reader reader(file.fd(), 100, padding);
+  run::input_line line;
+  BOOST_TEST_REQUIRE(reader.next(line));
+  BOOST_TEST(!line.text_class.has_value());
+  BOOST_TEST_REQUIRE(reader.next(line));
+  BOOST_TEST_REQUIRE(line.text_class.has_value());
+  BOOST_TEST(line.text_class->clean);
+  BOOST_TEST(line.text_class->ascii);
+}
 
 BOOST_AUTO_TEST_CASE(splits_lines) {
   BOOST_TEST(lines_of("a\nbb\nccc\n") == "1:a;2:bb;3:ccc;");

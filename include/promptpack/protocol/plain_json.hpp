@@ -86,6 +86,10 @@ class plain_json_cursor {
         p_(text.data()),
         end_(text.data() + text.size()),
         class_(classify_plain_text(text)) {}
+  /// For a text whose classify_plain_text() the caller has found already, in a pass it made
+  /// anyway (a line reader looking for the newline).
+  plain_json_cursor(std::string_view text, plain_text_class text_class) noexcept
+      : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()), class_(text_class) {}
 
   /// True when the whole text has no backslash and no control byte (classify_plain_text): a
   /// string then ends at the next quote, found 16 bytes a step.

@@ -1,0 +1,19 @@
+// One pass over a line: where it ends, and what classify_plain_text() would say of its text.
+#pragma once
+
+#include <promptpack/protocol/plain_json.hpp>
+
+#include <cstddef>
+
+namespace promptpack::run {
+
+/// Bytes scan_line() may read past `end`: the line reader keeps at least this much padding.
+constexpr std::size_t line_scan_overread = 32;
+
+/// The first '\n' in [p, end), or null; when found, `text_class` is classify_plain_text() of
+/// [p, newline). The bytes are read 32 or 16 at a time, up to 31 past `end` (never used): the
+/// caller guarantees line_scan_overread readable bytes there. Finding the newline and classifying
+/// the line in one pass spares the parser a second pass over every byte of every line.
+const char* scan_line(const char* p, const char* end, plain_text_class& text_class) noexcept;
+
+}  // namespace promptpack::run
