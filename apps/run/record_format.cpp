@@ -4,6 +4,7 @@
 #include <promptpack/litellm.hpp>
 #include <promptpack/protocol/json_text.hpp>
 
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -55,21 +56,47 @@ void append_openai_response_start(std::string& out, int status_code) {
   out.append(",\"body\":");
 }
 
+// A success record in the plain form whose outputs need no escaping: the usual record, so it is
+// sized once and copied in place (one append per piece cost twice as much, each a library call
+// that checks the capacity again).
+void append_plain_success(std::string& out, std::string_view custom_id_json,
+                          std::span<const std::string_view> outputs) {
+  constexpr std::string_view head = "{\"custom_id\":";
+  constexpr std::string_view middle = ",\"output\":[";
+  constexpr std::string_view tail = "]}\n";
+  std::size_t size = head.size() + custom_id_json.size() + middle.size() + tail.size();
+  for (const auto output : outputs) size += output.size() + 3;  // its quotes and a comma
+  if (!outputs.empty()) --size;                                 // none before the first
+  const std::size_t start = out.size();
+  out.resize(start + size);
+  char* p = out.data() + start;
+  const auto put = [&p](std::string_view piece) {
+    std::memcpy(p, piece.data(), piece.size());
+    p += piece.size();
+  };
+  put(head);
+  put(custom_id_json);
+  put(middle);
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    if (i > 0) *p++ = ',';
+    *p++ = '"';
+    put(outputs[i]);
+    *p++ = '"';
+  }
+  put(tail);
+}
+
 }  // namespace
 
 void append_success(std::string& out, std::string_view custom_id_json, line_form form,
                     std::span<const std::string_view> outputs, bool outputs_json_safe,
                     const openai_context& openai) {
   if (!is_openai(form)) {
+    if (outputs_json_safe) return append_plain_success(out, custom_id_json, outputs);
     out.append("{\"custom_id\":").append(custom_id_json).append(",\"output\":[");
     for (std::size_t i = 0; i < outputs.size(); ++i) {
       if (i > 0) out.push_back(',');
-      if (outputs_json_safe) {
-        out.push_back('"');
-        out.append(outputs[i]).push_back('"');
-      } else {
-        append_json_string(out, outputs[i]);
-      }
+      append_json_string(out, outputs[i]);
     }
     out.append("]}\n");
     return;

@@ -322,12 +322,16 @@ BOOST_AUTO_TEST_CASE(json_safe_outputs_make_the_same_records) {
   // Outputs vouched for are copied as they are; the record must be the one escaping would write.
   const std::vector<std::string_view> outputs = {"", "plain", "caf\xC3\xA9 '100%' {not json}",
                                                  std::string_view("a b c d e f g h i j k l m n")};
+  const std::vector<std::string_view> one = {"x"};
   for (const line_form form : {line_form::prompt, line_form::messages}) {
-    std::string checked;
-    std::string copied;
-    run::append_success(checked, "\"id\"", form, outputs, false, {"m", "p", 16});
-    run::append_success(copied, "\"id\"", form, outputs, true, {"m", "p", 16});
-    BOOST_TEST(copied == checked);
+    for (const auto& list : {outputs, one, std::vector<std::string_view>{}}) {
+      // After other records, as in a block: the record is appended, never written over them.
+      std::string checked = "{}\n";
+      std::string copied = "{}\n";
+      run::append_success(checked, "\"id\"", form, list, false, {"m", "p", 16});
+      run::append_success(copied, "\"id\"", form, list, true, {"m", "p", 16});
+      BOOST_TEST(copied == checked);
+    }
   }
 }
 
