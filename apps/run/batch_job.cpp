@@ -147,8 +147,12 @@ class job {
   void fail_line(job_block* block, std::uint32_t index, const prompt_error& error,
                  std::string& unordered_records);
   void mark_duplicates(job_block* block);
-  /// The group of a line's overrides; valid until the next call.
-  const group_info& group_of(const line_overrides& overrides);
+  /// The group of a line's overrides; valid until the next call. Inline for the usual line,
+  /// which has none and takes the job's own group.
+  const group_info& group_of(const line_overrides& overrides) {
+    return overrides.empty() ? default_group_ : group_with(overrides);
+  }
+  const group_info& group_with(const line_overrides& overrides);
   void recycle(job_block* block);
   /// Waits for every submitted block; after a stop signal, for the grace period at most.
   void wait_for_blocks();
@@ -298,8 +302,7 @@ void job::block_done(job_block* block) {
   }
 }
 
-const group_info& job::group_of(const line_overrides& overrides) {
-  if (overrides.empty()) return default_group_;
+const group_info& job::group_with(const line_overrides& overrides) {
   std::string key = overrides.key();
   if (auto it = group_cache_.find(key); it != group_cache_.end()) return it->second;
   sampling_params params = options_.client.params;
