@@ -64,6 +64,24 @@ BOOST_AUTO_TEST_CASE(reads_both_orders_and_any_json_whitespace) {
   BOOST_TEST(out.prompt == "Q:\n\"x\"\t\xC3\xA9\xF0\x9F\x98\x80");
 }
 
+BOOST_AUTO_TEST_CASE(reads_the_usual_layouts_by_their_bytes) {
+  run::plain_line out;
+  std::string unescaped;
+  for (const std::string_view line : {R"({"custom_id":"req-1","prompt":"The capital is"})",
+                                      R"({"custom_id": "req-1", "prompt": "The capital is"})"}) {
+    BOOST_TEST_REQUIRE(run::read_plain_line(line, out, unescaped), line);
+    BOOST_TEST(out.has_custom_id);
+    BOOST_TEST(out.custom_id == "req-1");
+    BOOST_TEST(out.prompt == "The capital is");
+    BOOST_TEST(out.prompt_json_safe);
+  }
+  BOOST_TEST_REQUIRE(run::read_plain_line(R"({"custom_id":"a","prompt":"}"})", out, unescaped));
+  BOOST_TEST(out.prompt == "}");
+  BOOST_TEST(!plain(R"({"custom_id":"a","prompt":"x"}"})"));
+  BOOST_TEST(!plain(R"({"custom_id":"a","prompt":"})"));
+  BOOST_TEST(!plain("{\"custom_id\":\"a\",\"prompt\":\"\xC3\"}"));  // cut UTF-8
+}
+
 BOOST_AUTO_TEST_CASE(only_a_prompt_without_escapes_is_json_safe) {
   run::plain_line out;
   std::string unescaped;
@@ -126,6 +144,23 @@ BOOST_AUTO_TEST_CASE(decodes_as_the_full_parser_does) {
       R"({"prompt":"\ud83d\ude00","custom_id":"b"})",
       R"({"prompt":"\ud83d"})",
       R"({"prompt":"\q"})",
+      // The two layouts read by the shortcut, and lines that look like them but are not.
+      R"({"custom_id": "req-2", "prompt": "json.dumps writes this"})",
+      R"({"custom_id":"","prompt":""})",
+      R"({"custom_id":"a","prompt":"}"})",
+      R"({"custom_id":"a","prompt":"x"}"})",
+      R"({"custom_id":"a","prompt":"x"} )",
+      R"({"custom_id":"a" ,"prompt":"x"})",
+      R"({"custom_id":"a","prompt":"x","prompt":"y"})",
+      R"({"custom_id":"a","prompt":"x","max_tokens":3})",
+      R"({"custom_id":"a","prompt":"})",
+      R"({"custom_id":"a","prompt":")",
+      R"({"custom_id":"a","prompt")",
+      R"({"custom_id":"a)",
+      R"({"custom_id": "a","prompt":"x"})",
+      "{\"custom_id\":\"a\",\"prompt\":\"caf\xC3\xA9\"}",
+      "{\"custom_id\":\"a\",\"prompt\":\"\xC3\"}",
+      "{\"custom_id\":\"\xC3\xA9\",\"prompt\":\"x\"}",
   };
   for (const auto& line : lines) BOOST_TEST(decoded(fast, line) == decoded(full, line), line);
 }
