@@ -265,7 +265,13 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
       return true;
     }
   }
+  return parse_with_simdjson(line, line_number, out, error);
+}
 
+// Out of line, so that the plain path above keeps a small frame: this one's simdjson state is
+// hundreds of bytes of stack, set up on every call.
+bool line_parser::parse_with_simdjson(std::string_view line, std::uint64_t line_number,
+                                      job_line& out, std::string& error) {
   simdjson::ondemand::document doc;
   object root;
   if (auto e = impl_->parser.iterate(line.data(), line.size(), line.size() + padding()).get(doc);

@@ -33,6 +33,9 @@ class line_parser {
   static constexpr std::size_t padding() { return 64; }
 
  private:
+  [[gnu::noinline]] bool parse_with_simdjson(std::string_view line, std::uint64_t line_number,
+                                             job_line& out, std::string& error);
+
   struct impl;
   std::unique_ptr<impl> impl_;
   plain_path plain_path_;
