@@ -55,12 +55,12 @@ BOOST_AUTO_TEST_CASE(finds_bytes_above_ascii_at_every_offset) {
 
 BOOST_AUTO_TEST_CASE(string_ends_are_found_from_every_start_in_every_text) {
   // Against a byte-by-byte search: every start, every place of the stop byte (or none), texts
-  // shorter and longer than one 16-byte step, so the steps, the overlapping last load that reads
-  // bytes before the start, and the short texts' fallback are all covered.
+  // shorter and longer than one step (16 or 32 bytes), so the steps, the overlapping last load that
+  // reads bytes before the start, and the short texts' fallback are all covered.
   const auto special = [](char c) {
     return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
   };
-  for (std::size_t length = 0; length <= 40; ++length) {
+  for (std::size_t length = 0; length <= 70; ++length) {
     for (std::size_t stop_at = 0; stop_at <= length; ++stop_at) {  // == length: none
       for (const char stop : {'"', '\\', '\n'}) {
         // Starts past the stop byte, too: the overlapping load reads it but must not report it.

@@ -3,11 +3,14 @@
 #pragma once
 
 #include <bit>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
 
-#if defined(__SSE2__)
+#if defined(__AVX2__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -24,10 +27,26 @@ struct plain_text_class {
 plain_text_class classify_plain_text(std::string_view text) noexcept;
 
 /// The first `"` in [p, end), or null. `text_begin` (<= p) is where the text starts: when it
-/// holds 16 bytes, the last few bytes are read in one load that ends at `end`, not in a library
-/// call. Inline: it runs once per string, and names and outputs are short, so a call cost as much
-/// as the 16-byte compare.
+/// holds a whole step (32 bytes with AVX2, else 16), the last few bytes are read in one load that
+/// ends at `end`, not in a library call. Inline: it runs once per string, and names and outputs
+/// are short, so a call cost as much as the compare.
 inline const char* find_quote(const char* p, const char* end, const char* text_begin) noexcept {
+#if defined(__AVX2__)
+  const auto quotes_in_32 = [](const char* at) {
+    const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
+    return static_cast<std::uint32_t>(
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('"'))));
+  };
+  for (; end - p >= 32; p += 32) {
+    if (const std::uint32_t quotes = quotes_in_32(p); quotes != 0)
+      return p + std::countr_zero(quotes);
+  }
+  if (p != end && end - text_begin >= 32) {
+    const char* last32 = end - 32;  // overlaps bytes before p, which the shift drops
+    const std::uint32_t quotes = quotes_in_32(last32) >> (p - last32);
+    return quotes != 0 ? p + std::countr_zero(quotes) : nullptr;
+  }
+#endif
 #if defined(__SSE2__)
   const auto quotes_at = [](const char* at) {
     const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
