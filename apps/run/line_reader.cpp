@@ -69,7 +69,7 @@ std::uint64_t count_lines(int fd) {
   for (;;) {
     const ssize_t n = ::pread(fd, chunk.data(), chunk.size(), offset);
     if (n <= 0) break;
-    lines += static_cast<std::uint64_t>(std::count(chunk.data(), chunk.data() + n, '\n'));
+    lines += count_newlines(chunk.data(), chunk.data() + n);
     last = chunk[static_cast<std::size_t>(n) - 1];
     offset += n;
   }
@@ -91,7 +91,7 @@ line_count estimate_lines(int fd) {
     got += static_cast<std::size_t>(n);
   }
   const auto newlines =
-      static_cast<std::uint64_t>(std::count(sample.get(), sample.get() + got, '\n'));
+      static_cast<std::uint64_t>(count_newlines(sample.get(), sample.get() + got));
   if (newlines == 0) return {.lines = 1, .exact = false};  // lines longer than the sample
   const double mean_line_bytes = static_cast<double>(got) / static_cast<double>(newlines);
   return {.lines = static_cast<std::uint64_t>(static_cast<double>(info.st_size) / mean_line_bytes),

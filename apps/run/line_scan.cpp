@@ -98,4 +98,14 @@ const char* scan_line(const char* p, const char* end, plain_text_class& text_cla
 #endif
 }
 
+std::size_t count_newlines(const char* p, const char* end) noexcept {
+  std::size_t count = 0;
+#if defined(__AVX2__) || defined(__SSE2__)
+  for (; static_cast<std::size_t>(end - p) >= step::width; p += step::width)
+    count += static_cast<std::size_t>(std::popcount(step::mask(step::equal(step::load(p), '\n'))));
+#endif
+  for (; p != end; ++p) count += *p == '\n' ? 1 : 0;
+  return count;
+}
+
 }  // namespace promptpack::run

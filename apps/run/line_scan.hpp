@@ -16,4 +16,7 @@ constexpr std::size_t line_scan_overread = 32;
 /// the line in one pass spares the parser a second pass over every byte of every line.
 const char* scan_line(const char* p, const char* end, plain_text_class& text_class) noexcept;
 
+/// How many '\n' bytes [p, end) holds, a step at a time (std::count went a byte at a time).
+std::size_t count_newlines(const char* p, const char* end) noexcept;
+
 }  // namespace promptpack::run

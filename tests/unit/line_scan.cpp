@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <string>
@@ -73,6 +74,18 @@ BOOST_AUTO_TEST_CASE(no_newline_is_null) {
   check_scan(std::string(15, 'a'), 0);
   check_scan(std::string(16, 'a'), 0);
   check_scan(std::string(100, 'a'), 3);
+}
+
+BOOST_AUTO_TEST_CASE(counts_newlines_as_std_count_does) {
+  std::mt19937 random(11);
+  for (int round = 0; round < 2000; ++round) {
+    std::string text(random() % 200, 'x');
+    for (char& c : text) {
+      if (random() % 5 == 0) c = '\n';
+    }
+    const auto expected = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+    BOOST_TEST_REQUIRE(run::count_newlines(text.data(), text.data() + text.size()) == expected);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
