@@ -251,19 +251,11 @@ bool line_parser::parse(std::string_view line, std::uint64_t line_number, job_li
   error.clear();
 
   if (plain_path_ == plain_path::on) {
-    plain_line plain;
-    if (read_plain_line(line, plain, impl_->unescaped, text_class)) {
-      if (plain.has_custom_id) {
-        out.custom_id = plain.custom_id;
-        out.has_custom_id = true;
-      } else {
-        out.number_as_custom_id(line_number);
-      }
-      out.prompt = plain.prompt;
-      out.plain = true;
-      out.prompt_json_safe = plain.prompt_json_safe;
+    if (read_plain_line(line, out, impl_->unescaped, text_class)) {
+      if (!out.has_custom_id) out.number_as_custom_id(line_number);
       return true;
     }
+    out.reset();  // what the plain path wrote before it gave up
   }
   return parse_with_simdjson(line, line_number, out, error);
 }

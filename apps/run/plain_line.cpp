@@ -30,7 +30,7 @@ bool has_at(const char* p, const char* end, std::string_view literal) noexcept {
 // are one object with exactly these two members, so the result is the one the cursor would
 // give; anything else (another layout, whitespace at the end) returns false and takes the
 // cursor's way.
-bool read_usual_layout(std::string_view line, plain_line& out) noexcept {
+bool read_usual_layout(std::string_view line, job_line& out) noexcept {
   const char* const begin = line.data();
   const char* const end = begin + line.size();
   for (const auto& layout : layouts) {
@@ -52,9 +52,9 @@ bool read_usual_layout(std::string_view line, plain_line& out) noexcept {
 
 }  // namespace
 
-bool read_plain_line(std::string_view line, plain_line& out, std::string& unescaped,
+bool read_plain_line(std::string_view line, job_line& out, std::string& unescaped,
                      std::optional<plain_text_class> text_class) {
-  out = {};
+  out.plain = true;
   plain_json_cursor c = text_class ? plain_json_cursor(line, *text_class) : plain_json_cursor(line);
   if (c.clean() && read_usual_layout(line, out)) {
     out.prompt_json_safe = true;

@@ -13,10 +13,16 @@ namespace {
 
 namespace run = promptpack::run;
 
-bool plain(std::string_view line) {
-  run::plain_line out;
-  std::string unescaped;
+// read_plain_line() on a line reset first, as the parser hands it one.
+bool read(std::string_view line, run::job_line& out, std::string& unescaped) {
+  out.reset();
   return run::read_plain_line(line, out, unescaped);
+}
+
+bool plain(std::string_view line) {
+  run::job_line out;
+  std::string unescaped;
+  return read(line, out, unescaped);
 }
 
 // What one line_parser makes of a line, in one comparable text.
@@ -36,46 +42,43 @@ std::string decoded(run::line_parser& parser, std::string_view text) {
 BOOST_AUTO_TEST_SUITE(plain_line)
 
 BOOST_AUTO_TEST_CASE(reads_both_orders_and_any_json_whitespace) {
-  run::plain_line out;
+  run::job_line out;
   std::string unescaped;
-  BOOST_TEST_REQUIRE(
-      run::read_plain_line(R"({"custom_id":"req-1","prompt":"The capital is"})", out, unescaped));
+  BOOST_TEST_REQUIRE(read(R"({"custom_id":"req-1","prompt":"The capital is"})", out, unescaped));
   BOOST_TEST(out.has_custom_id);
   BOOST_TEST(out.custom_id == "req-1");
   BOOST_TEST(out.prompt == "The capital is");
 
-  BOOST_TEST_REQUIRE(
-      run::read_plain_line(" {\t\"prompt\" : \"p\" ,\r\"custom_id\":\"c\" }\r", out, unescaped));
+  BOOST_TEST_REQUIRE(read(" {\t\"prompt\" : \"p\" ,\r\"custom_id\":\"c\" }\r", out, unescaped));
   BOOST_TEST(out.custom_id == "c");
   BOOST_TEST(out.prompt == "p");
 
-  BOOST_TEST_REQUIRE(run::read_plain_line(R"({"prompt":""})", out, unescaped));
+  BOOST_TEST_REQUIRE(read(R"({"prompt":""})", out, unescaped));
   BOOST_TEST(!out.has_custom_id);
   BOOST_TEST(out.prompt.empty());
 
-  BOOST_TEST_REQUIRE(
-      run::read_plain_line("{\"prompt\":\"caf\xC3\xA9 \xF0\x9F\x98\x80\"}", out, unescaped));
+  BOOST_TEST_REQUIRE(read("{\"prompt\":\"caf\xC3\xA9 \xF0\x9F\x98\x80\"}", out, unescaped));
   BOOST_TEST(out.prompt == "caf\xC3\xA9 \xF0\x9F\x98\x80");
 
   // A prompt's escapes are unescaped; the id stays a view into the line.
-  BOOST_TEST_REQUIRE(run::read_plain_line(
-      R"({"custom_id":"r","prompt":"Q:\n\"x\"\t\u00e9\ud83d\ude00"})", out, unescaped));
+  BOOST_TEST_REQUIRE(
+      read(R"({"custom_id":"r","prompt":"Q:\n\"x\"\t\u00e9\ud83d\ude00"})", out, unescaped));
   BOOST_TEST(out.custom_id == "r");
   BOOST_TEST(out.prompt == "Q:\n\"x\"\t\xC3\xA9\xF0\x9F\x98\x80");
 }
 
 BOOST_AUTO_TEST_CASE(reads_the_usual_layouts_by_their_bytes) {
-  run::plain_line out;
+  run::job_line out;
   std::string unescaped;
   for (const std::string_view line : {R"({"custom_id":"req-1","prompt":"The capital is"})",
                                       R"({"custom_id": "req-1", "prompt": "The capital is"})"}) {
-    BOOST_TEST_REQUIRE(run::read_plain_line(line, out, unescaped), line);
+    BOOST_TEST_REQUIRE(read(line, out, unescaped), line);
     BOOST_TEST(out.has_custom_id);
     BOOST_TEST(out.custom_id == "req-1");
     BOOST_TEST(out.prompt == "The capital is");
     BOOST_TEST(out.prompt_json_safe);
   }
-  BOOST_TEST_REQUIRE(run::read_plain_line(R"({"custom_id":"a","prompt":"}"})", out, unescaped));
+  BOOST_TEST_REQUIRE(read(R"({"custom_id":"a","prompt":"}"})", out, unescaped));
   BOOST_TEST(out.prompt == "}");
   BOOST_TEST(!plain(R"({"custom_id":"a","prompt":"x"}"})"));
   BOOST_TEST(!plain(R"({"custom_id":"a","prompt":"})"));
@@ -83,15 +86,14 @@ BOOST_AUTO_TEST_CASE(reads_the_usual_layouts_by_their_bytes) {
 }
 
 BOOST_AUTO_TEST_CASE(only_a_prompt_without_escapes_is_json_safe) {
-  run::plain_line out;
+  run::job_line out;
   std::string unescaped;
-  BOOST_TEST_REQUIRE(run::read_plain_line("{\"prompt\":\"caf\xC3\xA9\"}", out, unescaped));
+  BOOST_TEST_REQUIRE(read("{\"prompt\":\"caf\xC3\xA9\"}", out, unescaped));
   BOOST_TEST(out.prompt_json_safe);
-  BOOST_TEST_REQUIRE(run::read_plain_line(R"({"prompt":"a \"b\""})", out, unescaped));
+  BOOST_TEST_REQUIRE(read(R"({"prompt":"a \"b\""})", out, unescaped));
   BOOST_TEST(!out.prompt_json_safe);  // unescaped, it holds quotes
   // A tab between members: the prompt could go as it is, but the flag is the whole line's.
-  BOOST_TEST_REQUIRE(
-      run::read_plain_line("{\"prompt\":\"x\",\t\"custom_id\":\"c\"}", out, unescaped));
+  BOOST_TEST_REQUIRE(read("{\"prompt\":\"x\",\t\"custom_id\":\"c\"}", out, unescaped));
   BOOST_TEST(out.prompt == "x");
   BOOST_TEST(!out.prompt_json_safe);
 }
