@@ -10,13 +10,11 @@
 
 namespace promptpack::run {
 
-bool decode_job_line(line_parser& parser, const input_line& line, const run_options& options,
-                     job_line& out, std::string& error) {
-  if (!line.too_long) return parser.parse(line.text, line.number, out, error, line.text_class);
+void refuse_too_long_line(const input_line& line, const run_options& options, job_line& out,
+                          std::string& error) {
   out.reset();
   out.number_as_custom_id(line.number);
   error = "line is over --max-line-bytes (" + std::to_string(options.max_line_bytes) + " bytes)";
-  return false;
 }
 
 id_counter job_custom_ids(int fd, const run_options& options, std::uint64_t lines) {

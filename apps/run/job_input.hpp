@@ -25,11 +25,19 @@ inline bool is_job_line(const input_line& line, const run_options& options) {
   return line.text.find_first_not_of(" \t") != std::string_view::npos;
 }
 
+/// decode_job_line() of a line over --max-line-bytes: its line number as custom_id, and why.
+void refuse_too_long_line(const input_line& line, const run_options& options, job_line& out,
+                          std::string& error);
+
 /// Decodes a line that is_job_line. Always sets `out.custom_id` (the line number when the line
 /// has no readable one); returns false with `error` saying what is wrong when the line gets an
-/// invalid_input record instead of being sent.
-bool decode_job_line(line_parser& parser, const input_line& line, const run_options& options,
-                     job_line& out, std::string& error);
+/// invalid_input record instead of being sent. Inline: the job decodes every line through it.
+inline bool decode_job_line(line_parser& parser, const input_line& line, const run_options& options,
+                            job_line& out, std::string& error) {
+  if (!line.too_long) return parser.parse(line.text, line.number, out, error, line.text_class);
+  refuse_too_long_line(line, options, out, error);
+  return false;
+}
 
 /// The custom_ids of every line a job over the regular file `fd` gives a record to, exactly as
 /// the job will decode them, read in one pass (`lines`, from count_lines, sizes the table). The

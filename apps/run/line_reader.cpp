@@ -34,8 +34,7 @@ line_reader::line_reader(int fd, std::size_t max_line_bytes, std::size_t padding
   regular_file_ = ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
 }
 
-bool line_reader::line_ready() {
-  if (regular_file_) return true;
+bool line_reader::stream_line_ready() {
   std::size_t scanned = begin_;
   for (;;) {
     if (eof_ || stopped_ || end_ - begin_ > max_line_bytes_) return true;  // next() won't wait

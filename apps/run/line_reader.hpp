@@ -61,10 +61,12 @@ class line_reader {
   bool stopped() const noexcept { return stopped_; }
   /// False when next() would wait for a pipe or terminal: no whole line buffered after reading
   /// what is there to read now. The caller then sends what it holds, so a trickle of lines (or a
-  /// line arriving in pieces) does not keep earlier lines back. Always true for a regular file.
-  bool line_ready();
+  /// line arriving in pieces) does not keep earlier lines back. Always true for a regular file
+  /// (inline: the job asks before every line).
+  bool line_ready() { return regular_file_ || stream_line_ready(); }
 
  private:
+  bool stream_line_ready();  // line_ready() for a pipe or terminal
   // Hands out the line from begin_ to `stop` (a newline, or the end of a last line).
   void take_line(input_line& out, const char* stop, bool at_newline);
   bool fill();           // reads more; false at end of input or on a stop
