@@ -7,22 +7,45 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace promptpack::run {
 namespace {
 
-// The two layouts writers use for nearly every line: compact, and Python's json.dumps default.
-struct line_layout {
-  std::string_view head;    // up to the custom_id's text
-  std::string_view middle;  // from its closing quote to the prompt's text
-};
-constexpr line_layout layouts[] = {
-    {R"({"custom_id":")", R"(","prompt":")"},
-    {R"({"custom_id": ")", R"(", "prompt": ")"},
+// A literal of at most 15 bytes in a 16-byte array, so that it can be compared in one load.
+struct literal16 {
+  alignas(16) char bytes[16] = {};
+  std::size_t size = 0;
+  consteval literal16(std::string_view text) : size(text.size()) {
+    for (std::size_t i = 0; i < text.size(); ++i) bytes[i] = text[i];
+  }
 };
 
-bool has_at(const char* p, const char* end, std::string_view literal) noexcept {
-  return static_cast<std::size_t>(end - p) >= literal.size() &&
-         std::memcmp(p, literal.data(), literal.size()) == 0;
+// The two layouts writers use for nearly every line: compact, and Python's json.dumps default.
+struct line_layout {
+  literal16 head;    // up to the custom_id's text
+  literal16 middle;  // from its closing quote to the prompt's text
+};
+constexpr line_layout layouts[] = {
+    {literal16(R"({"custom_id":")"), literal16(R"(","prompt":")")},
+    {literal16(R"({"custom_id": ")"), literal16(R"(", "prompt": ")")},
+};
+
+bool has_at(const char* p, const char* end, const literal16& literal) noexcept {
+  const auto left = static_cast<std::size_t>(end - p);
+  if (left < literal.size) return false;
+#if defined(__SSE2__)
+  if (left >= 16) {  // one compare instead of a memcmp call
+    const __m128i equal =
+        _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
+                       _mm_load_si128(reinterpret_cast<const __m128i*>(literal.bytes)));
+    const unsigned wanted = (1u << literal.size) - 1;
+    return (static_cast<unsigned>(_mm_movemask_epi8(equal)) & wanted) == wanted;
+  }
+#endif
+  return std::memcmp(p, literal.bytes, literal.size) == 0;
 }
 
 // A clean line in one of the layouts above, its prompt running to the `"}` that ends the line,
@@ -35,10 +58,10 @@ bool read_usual_layout(std::string_view line, job_line& out) noexcept {
   const char* const end = begin + line.size();
   for (const auto& layout : layouts) {
     if (!has_at(begin, end, layout.head)) continue;
-    const char* id = begin + layout.head.size();
+    const char* id = begin + layout.head.size;
     const char* id_end = find_quote(id, end, begin);
     if (id_end == nullptr || !has_at(id_end, end, layout.middle)) return false;
-    const char* prompt = id_end + layout.middle.size();
+    const char* prompt = id_end + layout.middle.size;
     if (end - prompt < 2 || end[-2] != '"' || end[-1] != '}') return false;
     const char* prompt_end = end - 2;
     if (find_quote(prompt, prompt_end, begin) != nullptr) return false;  // a quote inside
