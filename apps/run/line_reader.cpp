@@ -142,9 +142,11 @@ void line_reader::take_line(input_line& out, const char* stop, bool at_newline) 
   std::size_t length = static_cast<std::size_t>(stop - start);
   out.number = ++line_number_;
   out.too_long = length > max_line_bytes_;
+  // A class found with the newline counted the bytes of a dropped line, or a \r now cut off.
+  if (out.too_long) out.text_class.reset();
   if (length > 0 && start[length - 1] == '\r') {
     --length;
-    out.text_class.reset();  // a class found with the newline counted the \r
+    out.text_class.reset();
   }
   out.text = out.too_long ? std::string_view() : std::string_view(start, length);
   begin_ = static_cast<std::size_t>(stop - buffer_.data()) + (at_newline ? 1 : 0);

@@ -205,6 +205,9 @@ BOOST_AUTO_TEST_CASE(too_long_lines_are_skipped_to_their_newline) {
   BOOST_TEST(lines_of(over + "\n" + std::string(1000, 'y') + "\nok\n" + std::string(5000, 'z')) ==
              "1:!;2:!;3:ok;4:!;");
   BOOST_TEST(lines_of(std::string(300, 'w') + "\n\n") == "1:!;2:;");
+  // A dropped line with a backslash and a high byte: its class must not stay on the empty text
+  // (read_all checks every class given against the text's).
+  BOOST_TEST(lines_of(std::string(150, 'x') + "\\\xC3\xA9\nok\n") == "1:!;2:ok;");
 }
 
 BOOST_AUTO_TEST_CASE(too_long_line_over_several_reads) {
