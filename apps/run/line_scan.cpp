@@ -1,111 +1,90 @@
-// Masks of newlines, JSON string specials and high bytes, 32 bytes a step (AVX2) or 16 (SSE2).
+// Masks of newlines, JSON string specials and high bytes, 32 bytes a step with AVX2 (the default
+// build); a build without it searches with memchr and classifies apart.
 #include "run/line_scan.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
 
 #if defined(__AVX2__)
 #include <immintrin.h>
-#elif defined(__SSE2__)
-#include <emmintrin.h>
 #endif
 
 namespace promptpack::run {
 
+static_assert(line_scan_overread >= 32, "the padding must cover one step past the end");
+
+#if defined(__AVX2__)
 namespace {
 
-// One step of the scan: the bytes of a vector register (32 with AVX2, else 16), as masks with a
-// bit per byte.
-#if defined(__AVX2__)
-struct step {
-  static constexpr std::size_t width = 32;
-  using bytes = __m256i;
-  static bytes load(const char* p) noexcept {
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-  }
-  static bytes zero() noexcept { return _mm256_setzero_si256(); }
-  static bytes either(bytes a, bytes b) noexcept { return _mm256_or_si256(a, b); }
-  static std::uint32_t mask(bytes b) noexcept {
-    return static_cast<std::uint32_t>(_mm256_movemask_epi8(b));
-  }
-  static bytes equal(bytes b, char c) noexcept { return _mm256_cmpeq_epi8(b, _mm256_set1_epi8(c)); }
-  static bytes below_0x20(bytes b) noexcept {
-    return _mm256_cmpeq_epi8(_mm256_min_epu8(b, _mm256_set1_epi8(0x1F)), b);
-  }
-};
-#elif defined(__SSE2__)
-struct step {
-  static constexpr std::size_t width = 16;
-  using bytes = __m128i;
-  static bytes load(const char* p) noexcept {
-    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  }
-  static bytes zero() noexcept { return _mm_setzero_si128(); }
-  static bytes either(bytes a, bytes b) noexcept { return _mm_or_si128(a, b); }
-  static std::uint32_t mask(bytes b) noexcept {
-    return static_cast<std::uint32_t>(_mm_movemask_epi8(b));
-  }
-  static bytes equal(bytes b, char c) noexcept { return _mm_cmpeq_epi8(b, _mm_set1_epi8(c)); }
-  static bytes below_0x20(bytes b) noexcept {
-    return _mm_cmpeq_epi8(_mm_min_epu8(b, _mm_set1_epi8(0x1F)), b);
-  }
-};
-#endif
+__m256i load32(const char* p) noexcept {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+std::uint32_t mask_of(__m256i bytes) noexcept {
+  return static_cast<std::uint32_t>(_mm256_movemask_epi8(bytes));
+}
+
+std::uint32_t newlines_of(__m256i bytes) noexcept {
+  return mask_of(_mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\n')));
+}
+
+// A backslash or a byte below 0x20 (the newline itself is one), as a byte mask.
+__m256i specials_of(__m256i bytes) noexcept {
+  const __m256i control = _mm256_cmpeq_epi8(_mm256_min_epu8(bytes, _mm256_set1_epi8(0x1F)), bytes);
+  return _mm256_or_si256(control, _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('\\')));
+}
 
 }  // namespace
 
-static_assert(line_scan_overread >= 32, "the padding must cover one step past the end");
-
 const char* scan_line(const char* p, const char* end, plain_text_class& text_class) noexcept {
-#if defined(__AVX2__) || defined(__SSE2__)
-  using bytes = step::bytes;
-  // A backslash or a byte below 0x20 (the newline itself is one), as a byte mask.
-  const auto specials_of = [](bytes b) {
-    return step::either(step::below_0x20(b), step::equal(b, '\\'));
-  };
   // The steps before the newline's only OR their bytes into two registers (one branch a step);
   // the step that holds the newline counts its bytes up to it alone.
-  bytes specials = step::zero();
-  bytes high = step::zero();  // the top bit of any byte >= 0x80
-  const auto found = [&](bytes b, std::uint32_t newlines, const char* at) {
+  __m256i specials = _mm256_setzero_si256();
+  __m256i high = _mm256_setzero_si256();  // the top bit of any byte >= 0x80
+  const auto found = [&](__m256i bytes, std::uint32_t newlines, const char* at) {
     const std::uint32_t before = (std::uint32_t{1} << std::countr_zero(newlines)) - 1;
-    const bool clean = step::mask(specials) == 0 && (step::mask(specials_of(b)) & before) == 0;
-    const bool ascii = step::mask(high) == 0 && (step::mask(b) & before) == 0;
+    const bool clean = mask_of(specials) == 0 && (mask_of(specials_of(bytes)) & before) == 0;
+    const bool ascii = mask_of(high) == 0 && (mask_of(bytes) & before) == 0;
     text_class = {.clean = clean, .ascii = clean && ascii};
     return at + std::countr_zero(newlines);
   };
-  for (; static_cast<std::size_t>(end - p) >= step::width; p += step::width) {
-    const bytes b = step::load(p);
-    if (const std::uint32_t newlines = step::mask(step::equal(b, '\n')); newlines != 0)
-      return found(b, newlines, p);
-    specials = step::either(specials, specials_of(b));
-    high = step::either(high, b);
+  for (; end - p >= 32; p += 32) {
+    const __m256i bytes = load32(p);
+    if (const std::uint32_t newlines = newlines_of(bytes); newlines != 0)
+      return found(bytes, newlines, p);
+    specials = _mm256_or_si256(specials, specials_of(bytes));
+    high = _mm256_or_si256(high, bytes);
   }
   if (p == end) return nullptr;
-  // The last bytes, fewer than a step: read a whole step (the caller's padding), count those
-  // before `end`.
-  const bytes b = step::load(p);
-  const std::uint32_t newlines =
-      step::mask(step::equal(b, '\n')) & ((std::uint32_t{1} << (end - p)) - 1);
-  return newlines != 0 ? found(b, newlines, p) : nullptr;
+  // The last 1-31 bytes: read a whole step (the caller's padding), count those before `end`.
+  const __m256i bytes = load32(p);
+  const std::uint32_t newlines = newlines_of(bytes) & ((std::uint32_t{1} << (end - p)) - 1);
+  return newlines != 0 ? found(bytes, newlines, p) : nullptr;
+}
+
+std::size_t count_newlines(const char* p, const char* end) noexcept {
+  std::size_t count = 0;
+  for (; end - p >= 32; p += 32)
+    count += static_cast<std::size_t>(std::popcount(newlines_of(load32(p))));
+  return count + static_cast<std::size_t>(std::count(p, end, '\n'));
+}
+
 #else
+
+const char* scan_line(const char* p, const char* end, plain_text_class& text_class) noexcept {
   const void* newline = std::memchr(p, '\n', static_cast<std::size_t>(end - p));
   if (newline == nullptr) return nullptr;
   const char* stop = static_cast<const char*>(newline);
   text_class = classify_plain_text({p, static_cast<std::size_t>(stop - p)});
   return stop;
-#endif
 }
 
 std::size_t count_newlines(const char* p, const char* end) noexcept {
-  std::size_t count = 0;
-#if defined(__AVX2__) || defined(__SSE2__)
-  for (; static_cast<std::size_t>(end - p) >= step::width; p += step::width)
-    count += static_cast<std::size_t>(std::popcount(step::mask(step::equal(step::load(p), '\n'))));
-#endif
-  for (; p != end; ++p) count += *p == '\n' ? 1 : 0;
-  return count;
+  return static_cast<std::size_t>(std::count(p, end, '\n'));
 }
+
+#endif
 
 }  // namespace promptpack::run

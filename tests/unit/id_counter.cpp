@@ -1,7 +1,7 @@
 // Tests for the custom_id multiset: counts, take, growth and reserve.
 #include "run/id_counter.hpp"
 
-#include "run/custom_id_hash.hpp"
+#include "common/id_hashes.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -12,14 +12,8 @@ namespace {
 
 namespace run = promptpack::run;
 
-std::uint64_t id(std::size_t i) {
-  return run::custom_id_hash("id-" + std::to_string(i));
-}
-
-// Hashes that all land on the same home slot of any table up to 2^20 slots: one long probe chain.
-std::uint64_t colliding(std::size_t i) {
-  return (static_cast<std::uint64_t>(i + 1) << 40) | 5;
-}
+constexpr auto id = promptpack::test::id_hash;
+constexpr auto colliding = promptpack::test::colliding_hash;
 
 }  // namespace
 

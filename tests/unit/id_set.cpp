@@ -1,7 +1,7 @@
 // Tests for the custom_id set: insert, growth, long probe chains, and insert_many against insert.
 #include "run/id_set.hpp"
 
-#include "run/custom_id_hash.hpp"
+#include "common/id_hashes.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -13,14 +13,8 @@ namespace {
 
 namespace run = promptpack::run;
 
-std::uint64_t id(std::size_t i) {
-  return run::custom_id_hash("id-" + std::to_string(i));
-}
-
-// Hashes that all land on the same home slot of any table up to 2^20 slots: one long probe chain.
-std::uint64_t colliding(std::size_t i) {
-  return (static_cast<std::uint64_t>(i + 1) << 40) | 5;
-}
+constexpr auto id = promptpack::test::id_hash;
+constexpr auto colliding = promptpack::test::colliding_hash;
 
 // `n` hashes of `distinct` ids, each id repeated in a fixed scattered order.
 std::vector<std::uint64_t> repeated_ids(std::size_t n, std::size_t distinct) {
