@@ -177,11 +177,11 @@ class connection {
                 .detail = "the answer from " + where() + " could not be framed (" + t.detail +
                           "); the connection was closed and the answer not used"};
     }
-    engine_.counters().bytes_received.fetch_add(response_body_.size(), std::memory_order_relaxed);
+    engine_.counters().bytes_received.fetch_add(t.body.size(), std::memory_order_relaxed);
     if (t.status < 200 || t.status > 299) {
       exchange_outcome outcome{.result = exchange_result::http_status, .status = t.status};
       outcome.detail = "endpoint answered HTTP " + std::to_string(t.status) + " " +
-                       quote(t.reason) + ": " + quote(response_body_);
+                       quote(t.reason) + ": " + quote(t.body);
       if (t.status >= 300 && t.status < 400) {
         // Redirects are not followed: the API key must never reach another host.
         outcome.detail = "endpoint answered HTTP " + std::to_string(t.status) + " " +
@@ -194,7 +194,9 @@ class connection {
       }
       return outcome;
     }
-    parsed_ = &parser_.parse(response_body_, prompts_);
+    // The body is most often a view of the connection's read buffer, which stays as it is until
+    // the next exchange: the answers are delivered before that.
+    parsed_ = &parser_.parse(t.body, prompts_);
     switch (parsed_->status) {
       case response_status::ok:
         return {.status = t.status};
@@ -271,7 +273,7 @@ class connection {
   std::size_t endpoint_;
   const endpoint_url& url_;
   http_connection<Stream> http_;
-  std::string response_body_;  // reused, with room for simdjson's padding; outlives sessions
+  std::string response_body_;  // a body not kept in place (see http_transfer::body); reused
   response_parser parser_;
   const parsed_response* parsed_ = nullptr;
   std::vector<std::string_view> prompts_;

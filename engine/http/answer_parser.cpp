@@ -40,10 +40,19 @@ void answer_parser::on_body_init_impl(const boost::optional<std::uint64_t>& cont
     ec = boost::beast::http::error::buffer_overflow;
     return;
   }
-  body_.reserve(static_cast<std::size_t>(*content_length));
+  content_length_ = *content_length;
 }
 
 std::size_t answer_parser::on_body_impl(string_view bytes, error_code&) {
+  // The whole body at once (basic_parser never gives more than Content-Length, so nothing
+  // follows): the bytes are the read buffer's, which the caller keeps as they are until it is
+  // done with the answer (http_session copies them when the session ends first).
+  if (!in_place_ && body_.empty() && content_length_ && bytes.size() == *content_length_) {
+    in_place_body_ = std::string_view(bytes.data(), bytes.size());
+    in_place_ = true;
+    return bytes.size();
+  }
+  if (body_.empty() && content_length_) body_.reserve(static_cast<std::size_t>(*content_length_));
   body_.append(bytes.data(), bytes.size());
   return bytes.size();
 }

@@ -55,8 +55,11 @@ class http_session {
   Stream& stream() noexcept { return stream_; }
 
   /// Writes the request, `head` (start line, fields, blank line) then `body`, and reads its final
-  /// response into `response_body` (reused: its capacity is kept, and room for `padding` bytes
-  /// past the end is reserved for in-place parsing).
+  /// response. Its body is the result's `body`: a view of this session's read buffer when it came
+  /// whole in the reading (valid until the next exchange, which the caller must not start before
+  /// it is done with the answer), else in `response_body` (reused: its capacity is kept, and room
+  /// for `padding` bytes past the end is reserved for in-place parsing). When the session ends
+  /// with this exchange, the body is left in `response_body`, since the buffer goes with it.
   boost::asio::awaitable<http_transfer> async_exchange(std::string_view head, std::string_view body,
                                                        std::string& response_body,
                                                        std::size_t padding) {
@@ -119,10 +122,6 @@ class http_session {
                         std::to_string(settings_.max_response_bytes) + ")");
     }
     if (read_ec) co_return transport_failure(out, read_ec, true);
-    // Beast reserved the Content-Length alone; the string is reused, so this copies only while
-    // its capacity is still growing to the largest answer.
-    if (response_body.capacity() < response_body.size() + padding)
-      response_body.reserve(response_body.size() + padding);
     ++exchanges_;
     // No request is outstanding, so nothing may follow the response. Blank lines are tolerated
     // (RFC 9112 section 2.2), but the connection still closes; anything else means the framing
@@ -138,6 +137,17 @@ class http_session {
     // The watchdog may have closed the socket just as the answer completed: the answer stands.
     if (close_delimited || !keep_alive || (watchdog_ && watchdog_->expired())) close();
     out.connection_closed = closed_;
+    // A closed session is freed with its read buffer: its answer moves to the caller's string.
+    if (parser->body_in_place() && closed_) response_body.assign(parser->body());
+    if (!parser->body_in_place() || closed_) {
+      // The string is reused, so this copies only while its capacity still grows to the largest
+      // answer.
+      if (response_body.capacity() < response_body.size() + padding)
+        response_body.reserve(response_body.size() + padding);
+      out.body = response_body;
+    } else {
+      out.body = parser->body();
+    }
     co_return out;
   }
 

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace promptpack::detail {
 
@@ -20,11 +21,15 @@ enum class transfer_error : std::uint8_t {
 /// The outcome of http_session::async_exchange. Holds no API key.
 struct http_transfer {
   transfer_error error = transfer_error::none;
-  int status = 0;                  ///< the final status, when a status line was read
-  std::string reason;              ///< its reason phrase
-  std::string retry_after;         ///< the Retry-After header, raw; empty when absent
-  std::string location;            ///< the Location header, raw; empty when absent
-  std::string detail;              ///< what went wrong, for the error message
+  int status = 0;           ///< the final status, when a status line was read
+  std::string reason;       ///< its reason phrase
+  std::string retry_after;  ///< the Retry-After header, raw; empty when absent
+  std::string location;     ///< the Location header, raw; empty when absent
+  std::string detail;       ///< what went wrong, for the error message
+  /// The response body, when a response was read: a view of the session's read buffer (the usual
+  /// answer, not copied) or of the caller's string. Valid until the next exchange on the same
+  /// connection; a session that ends with this exchange leaves its body in the caller's string.
+  std::string_view body;
   bool connection_closed = false;  ///< the session is finished: open a new one for the next
 };
 

@@ -65,7 +65,8 @@ struct response_parser::impl {
   ondemand::parser json_;
   parsed_response result_;
   std::vector<entry> entries_;
-  std::string unescaped_;  // the plain path's escaped strings, unescaped
+  std::string unescaped_;    // the plain path's escaped strings, unescaped
+  std::string padded_copy_;  // simdjson's padded copy of a body given as a view
   // Matching by echoed text (slow path only): the first unanswered prompt with each text, and for
   // each prompt the next one with the same text, so identical prompts are answered in order.
   std::unordered_map<std::string_view, std::uint32_t> first_by_text_;
@@ -74,10 +75,12 @@ struct response_parser::impl {
   // "ok" explains the failure better (endpoints often send {"data":null,"message":"..."}).
   bool shape_error_ = false;
 
-  const parsed_response& parse(std::string& body, std::span<const std::string_view> prompts);
+  // `owner` holds `body` and may grow for simdjson's padding; without one, a copy of `body` does.
+  const parsed_response& parse(std::string_view body, std::string* owner,
+                               std::span<const std::string_view> prompts);
 
   const parsed_response& fail(std::string message);
-  const parsed_response& fail_json(simdjson::error_code error, const std::string& body,
+  const parsed_response& fail_json(simdjson::error_code error, std::string_view body,
                                    ondemand::document* doc);
   void shape(std::string message);
 
@@ -105,7 +108,7 @@ const parsed_response& response_parser::impl::fail(std::string message) {
 }
 
 const parsed_response& response_parser::impl::fail_json(simdjson::error_code error,
-                                                        const std::string& body,
+                                                        std::string_view body,
                                                         ondemand::document* doc) {
   std::string message = "response is not valid JSON (";
   message += simdjson::error_message(error);
@@ -126,7 +129,7 @@ void response_parser::impl::shape(std::string message) {
   result_.message += expected_shape;
 }
 
-const parsed_response& response_parser::impl::parse(std::string& body,
+const parsed_response& response_parser::impl::parse(std::string_view body, std::string* owner,
                                                     std::span<const std::string_view> prompts) {
   // Reset, keeping every buffer's capacity for the next exchange on this connection.
   result_.status = response_status::ok;
@@ -146,13 +149,16 @@ const parsed_response& response_parser::impl::parse(std::string& body,
     match(prompts);
     return result_;
   }
-  // simdjson reads up to SIMDJSON_PADDING bytes past the end; parse in place, without a copy.
-  if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) {
-    body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end: in place in the caller's string,
+  // else in a copy (a view's bytes may end where its buffer does). Only unusual answers come here.
+  std::string& padded = owner != nullptr ? *owner : padded_copy_.assign(body);
+  if (padded.capacity() < padded.size() + simdjson::SIMDJSON_PADDING) {
+    padded.reserve(padded.size() + simdjson::SIMDJSON_PADDING);
   }
+  body = padded;  // the bytes simdjson reads, which outputs may point into
   ondemand::document doc;
   if (const auto error =
-          json_.iterate(simdjson::padded_string_view(body.data(), body.size(), body.capacity()))
+          json_.iterate(simdjson::padded_string_view(body.data(), body.size(), padded.capacity()))
               .get(doc)) {
     return fail_json(error, body, nullptr);
   }
@@ -408,7 +414,12 @@ response_parser& response_parser::operator=(response_parser&&) noexcept = defaul
 
 const parsed_response& response_parser::parse(std::string& body,
                                               std::span<const std::string_view> prompts) {
-  return impl_->parse(body, prompts);
+  return impl_->parse(body, &body, prompts);
+}
+
+const parsed_response& response_parser::parse(std::string_view body,
+                                              std::span<const std::string_view> prompts) {
+  return impl_->parse(body, nullptr, prompts);
 }
 
 }  // namespace promptpack

@@ -17,6 +17,7 @@ std::size_t unread_bytes(basic_stream<Executor>& s) {
 #include <boost/asio/write.hpp>
 
 #include <memory>
+#include <string_view>
 
 namespace promptpack::test {
 namespace {
@@ -46,12 +47,13 @@ std::string body_for(int k) {
 }
 
 // Every "o<number>" tag in `body` must name exchange `k`; returns the first one that does not.
-std::string foreign_tag(const std::string& body, int k) {
-  for (std::size_t i = body.find("\"o"); i != std::string::npos; i = body.find("\"o", i + 1)) {
+std::string foreign_tag(std::string_view body, int k) {
+  for (std::size_t i = body.find("\"o"); i != std::string_view::npos; i = body.find("\"o", i + 1)) {
     std::size_t j = i + 2;
     while (j < body.size() && body[j] >= '0' && body[j] <= '9') ++j;
     if (j == i + 2) continue;
-    if (body.substr(i + 2, j - i - 2) != std::to_string(k)) return body.substr(i, j - i);
+    if (body.substr(i + 2, j - i - 2) != std::to_string(k))
+      return std::string(body.substr(i, j - i));
   }
   return {};
 }
@@ -152,8 +154,10 @@ connection_life_report run_connection_life(std::span<const std::uint8_t> script)
           const auto t = co_await connection.async_exchange(body, 64);
           if (t.error != transfer_error::none || t.status < 200 || t.status > 299) continue;
           ++report.answered;
-          if (auto tag = foreign_tag(body, k); !tag.empty() && report.crossed.empty()) {
-            report.crossed = "exchange " + std::to_string(k) + " got " + tag + " in: " + body;
+          // The body as the client reads it: usually a view of the read buffer, not `body`.
+          if (auto tag = foreign_tag(t.body, k); !tag.empty() && report.crossed.empty()) {
+            report.crossed =
+                "exchange " + std::to_string(k) + " got " + tag + " in: " + std::string(t.body);
           }
         }
         done = true;

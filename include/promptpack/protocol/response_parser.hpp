@@ -65,6 +65,11 @@ class response_parser {
   /// capacity to hold simdjson's padding; its contents are not changed. Results stay valid until
   /// the next parse() call or a change to `body` (they may point into this parser or `body`).
   const parsed_response& parse(std::string& body, std::span<const std::string_view> prompts);
+  /// The same for bytes held elsewhere (a connection's read buffer), which must stay as they are
+  /// until the results are used. An answer that needs simdjson is copied first, for its padding.
+  const parsed_response& parse(std::string_view body, std::span<const std::string_view> prompts);
+  /// A temporary would be gone while its results still point into it.
+  const parsed_response& parse(std::string&& body, std::span<const std::string_view>) = delete;
 
  private:
   struct impl;
