@@ -2,6 +2,7 @@
 // with a cancellation condition that tells a hang-up from a pipelined request.
 #include "gateway/upstream_call.hpp"
 
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/error.hpp>
@@ -58,16 +59,19 @@ asio::awaitable<call_outcome> complete_prompts(client& upstream,
                                                const sampling_params& params,
                                                asio::ip::tcp::socket& caller,
                                                std::vector<prompt_result>& results) {
-  // Results come back on this coroutine's strand (a parallel group's handlers take the
-  // executor of the group's own handler, the coroutine's), which is also where the watch may
-  // emit a cancellation: the client clears a prompt's cancellation slot on its handler's
-  // executor, so the two must not run on different threads at once.
-  using prompt_completion =
-      decltype(upstream.async_complete(std::string(), params, asio::deferred));
+  // Every result must come back on this coroutine's strand, which is where the watch emits a
+  // cancellation: the client clears a prompt's cancellation slot on the handler's executor, and
+  // a clear racing an emit frees the prompt under the cancel. A ranged parallel group gives each
+  // operation's handler the operation's own executor, the system executor for a deferred one,
+  // so each is bound to the strand here (without that, a hang-up or the end of a grace period
+  // met a prompt completing on another thread: a use-after-free under AddressSanitizer).
+  const auto strand = co_await asio::this_coro::executor;
+  auto on_strand = asio::bind_executor(strand, asio::deferred);  // not const: Asio 1.81 wants it so
+  using prompt_completion = decltype(upstream.async_complete(std::string(), params, on_strand));
   std::vector<prompt_completion> completions;
   completions.reserve(prompts.size());
   for (const auto& prompt : prompts) {
-    completions.push_back(upstream.async_complete(prompt, params, asio::deferred));
+    completions.push_back(upstream.async_complete(prompt, params, on_strand));
   }
   auto [order, completion_order, errors, answers, wait_error] =
       co_await experimental::make_parallel_group(

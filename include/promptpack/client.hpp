@@ -115,7 +115,11 @@ class client {
   ///
   /// Cancellation: the token's cancellation slot is honoured. On cancellation the handler runs
   /// at once with boost::asio::error::operation_aborted; a prompt already on the wire has its
-  /// result dropped.
+  /// result dropped. Emit the cancellation on the handler's associated executor (as for any Asio
+  /// operation): the slot is cleared there when the result comes, and a clear racing an emit on
+  /// another thread is undefined. In a ranged make_parallel_group, bind the token to the awaiting
+  /// coroutine's executor (bind_executor(executor, deferred)): the group gives each operation's
+  /// handler the operation's own executor, the system executor for a plain deferred.
   ///
   /// The handler runs on its associated executor (the client's executor by default), which is
   /// kept busy (outstanding work) until it has run. Never blocks: when max_pending prompts are
