@@ -5,12 +5,6 @@
 #include <promptpack/protocol/json_text.hpp>
 #include <promptpack/protocol/plain_json.hpp>
 
-#include <cstring>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace promptpack::run {
 namespace {
 
@@ -33,21 +27,6 @@ constexpr line_layout layouts[] = {
     {literal16(R"({"custom_id": ")"), literal16(R"(", "prompt": ")")},
 };
 
-bool has_at(const char* p, const char* end, const literal16& literal) noexcept {
-  const auto left = static_cast<std::size_t>(end - p);
-  if (left < literal.size) return false;
-#if defined(__SSE2__)
-  if (left >= 16) {  // one compare instead of a memcmp call
-    const __m128i equal =
-        _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
-                       _mm_load_si128(reinterpret_cast<const __m128i*>(literal.bytes)));
-    const unsigned wanted = (1u << literal.size) - 1;
-    return (static_cast<unsigned>(_mm_movemask_epi8(equal)) & wanted) == wanted;
-  }
-#endif
-  return std::memcmp(p, literal.bytes, literal.size) == 0;
-}
-
 // A clean line in one of the layouts above, its prompt running to the `"}` that ends the line,
 // read with two quote searches and three compares instead of a token at a time. These bytes
 // are one object with exactly these two members, so the result is the one the cursor would
@@ -57,10 +36,12 @@ bool read_usual_layout(std::string_view line, job_line& out) noexcept {
   const char* const begin = line.data();
   const char* const end = begin + line.size();
   for (const auto& layout : layouts) {
-    if (!has_at(begin, end, layout.head)) continue;
+    if (!starts_with_short(begin, end, layout.head.bytes, layout.head.size)) continue;
     const char* id = begin + layout.head.size;
     const char* id_end = find_quote(id, end, begin);
-    if (id_end == nullptr || !has_at(id_end, end, layout.middle)) return false;
+    if (id_end == nullptr ||
+        !starts_with_short(id_end, end, layout.middle.bytes, layout.middle.size))
+      return false;
     const char* prompt = id_end + layout.middle.size;
     if (end - prompt < 2 || end[-2] != '"' || end[-1] != '}') return false;
     const char* prompt_end = end - 2;

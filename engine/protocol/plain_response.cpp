@@ -6,35 +6,13 @@
 
 #include <simdjson.h>
 
-#include <algorithm>
 #include <array>
-#include <cstring>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include <utility>
 
 namespace promptpack::detail {
 namespace {
 
 using cursor = plain_json_cursor;
-
-// True when `p` starts with `literal`, a view of earlier bytes of the same text, which ends at
-// `end`. A literal of at most 16 bytes is compared in one step when 16 bytes are readable at both
-// (the literal lies before `p`, so it has them whenever `p` does).
-bool repeats(const char* p, const char* end, std::string_view literal) noexcept {
-  if (static_cast<std::size_t>(end - p) < literal.size()) return false;
-#if defined(__SSE2__)
-  if (literal.size() <= 16 && end - p >= 16) {
-    const __m128i equal =
-        _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
-                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(literal.data())));
-    const unsigned wanted = (1u << literal.size()) - 1;
-    return (static_cast<unsigned>(_mm_movemask_epi8(equal)) & wanted) == wanted;
-  }
-#endif
-  return std::memcmp(p, literal.data(), literal.size()) == 0;
-}
 
 // The bytes of an entry around its values, learned from an entry read token by token. Endpoints
 // write every entry alike, so the next ones usually repeat those bytes exactly with other values
@@ -75,8 +53,12 @@ class entry_shape {
     // The echo may come before the outputs or after them: order the values as the bytes do.
     std::array<std::size_t, max_values> order{};
     for (std::size_t i = 0; i < values_; ++i) order[i] = i;
-    std::sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(values_),
-              [&](std::size_t a, std::size_t b) { return values[a].data() < values[b].data(); });
+    // An insertion sort of at most four: std::sort's threshold of 16 makes g++ warn of reads
+    // past the array.
+    for (std::size_t i = 1; i < values_; ++i) {
+      for (std::size_t j = i; j > 0 && values[order[j]].data() < values[order[j - 1]].data(); --j)
+        std::swap(order[j], order[j - 1]);
+    }
     std::array<bool, max_values> is_echo{};
     const char* from = begin;
     for (std::size_t i = 0; i < values_; ++i) {
@@ -114,7 +96,7 @@ class entry_shape {
     response_entry& e = entries.emplace_back();
     e.first_output = first_output;
     for (std::size_t i = 0; i < values_; ++i) {
-      if (!repeats(p, end, gaps_[i]))
+      if (!starts_with_short(p, end, gaps_[i].data(), gaps_[i].size()))
         return give_up(c, start, entries, outputs, unescaped, unescaped_before);
       p += gaps_[i].size();
       // Every gap but the last ends with a value's opening quote and the next starts with its
@@ -147,7 +129,7 @@ class entry_shape {
         ++e.output_count;
       }
     }
-    if (!repeats(p, end, gaps_[values_]))
+    if (!starts_with_short(p, end, gaps_[values_].data(), gaps_[values_].size()))
       return give_up(c, start, entries, outputs, unescaped, unescaped_before);
     c.seek(p + gaps_[values_].size());
     return true;

@@ -93,6 +93,25 @@ inline const char* find_string_special(const char* p, const char* end,
   return end;
 }
 
+/// True when [p, end) starts with the `size` bytes at `literal`. When both 16 bytes at `p` lie
+/// before `end` and `size` <= 16, one 16-byte compare replaces a memcmp call; the caller then
+/// promises 16 readable bytes at `literal` (a padded constant, or earlier bytes of the same text,
+/// which has them whenever `p` does).
+inline bool starts_with_short(const char* p, const char* end, const char* literal,
+                              std::size_t size) noexcept {
+  if (static_cast<std::size_t>(end - p) < size) return false;
+#if defined(__SSE2__)
+  if (size <= 16 && end - p >= 16) {
+    const __m128i equal =
+        _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
+                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(literal)));
+    const unsigned wanted = (1u << size) - 1;
+    return (static_cast<unsigned>(_mm_movemask_epi8(equal)) & wanted) == wanted;
+  }
+#endif
+  return std::memcmp(p, literal, size) == 0;
+}
+
 /// A cursor over JSON text that accepts only strings with no escapes. Each call takes one token
 /// (after any JSON whitespace) and returns false, taking nothing more, when the text is not that
 /// token: the caller then gives the text to a full parser. A call does not look past its token:
