@@ -18,8 +18,8 @@ prompt_source prompt_source::generated(std::size_t words, std::size_t distinct) 
   static constexpr std::array<std::string_view, 16> vocabulary = {
       "the",   "capital", "of",    "country", "number", "is",   "what",  "river",
       "large", "model",   "write", "a",       "short",  "poem", "about", "light"};
-  prompt_source source;
-  source.texts_.reserve(distinct);
+  std::vector<std::string> texts;
+  texts.reserve(distinct);
   for (std::size_t p = 0; p < distinct; ++p) {
     std::string text;
     for (std::size_t w = 0; w < words; ++w) {
@@ -28,16 +28,15 @@ prompt_source prompt_source::generated(std::size_t words, std::size_t distinct) 
       text += vocabulary[(p * 7 + w * 13 + (p >> 4) * w) % vocabulary.size()];
     }
     text += " #" + std::to_string(p);
-    source.texts_.push_back(std::move(text));
+    texts.push_back(std::move(text));
   }
-  source.classify();
-  return source;
+  return prompt_source(texts);
 }
 
 prompt_source prompt_source::from_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw std::invalid_argument("cannot read --prompts-file '" + path + "'");
-  prompt_source source;
+  std::vector<std::string> texts;
   run::line_parser parser;
   run::job_line line;
   std::string text, error;
@@ -49,36 +48,46 @@ prompt_source prompt_source::from_file(const std::string& path) {
       throw std::invalid_argument("--prompts-file '" + path + "' line " + std::to_string(number) +
                                   ": " + error);
     }
-    source.texts_.emplace_back(line.prompt);
+    texts.emplace_back(line.prompt);
   }
-  if (source.texts_.empty()) {
+  if (texts.empty()) {
     throw std::invalid_argument("--prompts-file '" + path + "' holds no prompts");
   }
-  source.classify();
-  return source;
+  return prompt_source(texts);
 }
 
-void prompt_source::append(std::uint64_t first, std::size_t count,
-                           std::vector<std::string_view>& out) const {
-  std::size_t i = first % texts_.size();
-  for (std::size_t k = 0; k < count; ++k) {
-    out.emplace_back(texts_[i]);
-    if (++i == texts_.size()) i = 0;
+prompt_source::prompt_source(const std::vector<std::string>& texts) {
+  const auto total =
+      std::accumulate(texts.begin(), texts.end(), std::size_t{0},
+                      [](std::size_t sum, const std::string& t) { return sum + t.size(); });
+  arena_.resize(total);
+  views_.reserve(texts.size());
+  char* at = arena_.data();
+  for (const auto& t : texts) {
+    std::copy(t.begin(), t.end(), at);
+    views_.emplace_back(at, t.size());
+    at += t.size();
   }
-}
-
-void prompt_source::classify() {
-  const bool safe = std::all_of(texts_.begin(), texts_.end(), [](const std::string& t) {
+  const bool safe = std::all_of(texts.begin(), texts.end(), [](const std::string& t) {
     return json_unescaped_prefix(t) == t.size() && is_valid_utf8(t);
   });
   bytes_ = safe ? prompt_bytes::json_safe : prompt_bytes::any;
 }
 
+void prompt_source::append(std::uint64_t first, std::size_t count,
+                           std::vector<std::string_view>& out) const {
+  std::size_t i = first % views_.size();
+  while (count > 0) {
+    const std::size_t run = std::min(count, views_.size() - i);
+    out.insert(out.end(), views_.begin() + static_cast<std::ptrdiff_t>(i),
+               views_.begin() + static_cast<std::ptrdiff_t>(i + run));
+    count -= run;
+    i = 0;
+  }
+}
+
 double prompt_source::mean_bytes() const noexcept {
-  const auto total =
-      std::accumulate(texts_.begin(), texts_.end(), std::size_t{0},
-                      [](std::size_t sum, const std::string& t) { return sum + t.size(); });
-  return static_cast<double>(total) / static_cast<double>(texts_.size());
+  return static_cast<double>(arena_.size()) / static_cast<double>(views_.size());
 }
 
 }  // namespace promptpack::bench

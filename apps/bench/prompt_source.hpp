@@ -20,11 +20,17 @@ class prompt_source {
   /// Throws std::invalid_argument naming the file and line when one can't be read.
   static prompt_source from_file(const std::string& path);
 
-  std::string_view at(std::uint64_t i) const noexcept { return texts_[i % texts_.size()]; }
+  prompt_source(prompt_source&&) noexcept = default;
+  prompt_source& operator=(prompt_source&&) noexcept = default;
+  prompt_source(const prompt_source&) = delete;  // the views would point into the original
+  prompt_source& operator=(const prompt_source&) = delete;
+
+  std::string_view at(std::uint64_t i) const noexcept { return views_[i % views_.size()]; }
   /// Appends prompts first, first + 1, ... (count of them, cycling as at() does) to `out`, with
-  /// one division in all rather than one per prompt (a closed loop fills a block at a time).
+  /// one division in all rather than one per prompt, and each run up to the pool's end copied at
+  /// once (a closed loop fills a block at a time).
   void append(std::uint64_t first, std::size_t count, std::vector<std::string_view>& out) const;
-  std::size_t size() const noexcept { return texts_.size(); }
+  std::size_t size() const noexcept { return views_.size(); }
   /// Mean prompt length in bytes, for the report.
   double mean_bytes() const noexcept;
   /// json_safe when every prompt is (checked once, here): the client then copies them into
@@ -32,10 +38,12 @@ class prompt_source {
   prompt_bytes bytes() const noexcept { return bytes_; }
 
  private:
-  /// Sets bytes_ from the texts.
-  void classify();
+  prompt_source() = default;
+  /// Packs `texts` into one arena, viewed one by one, and sets bytes_ from them.
+  explicit prompt_source(const std::vector<std::string>& texts);
 
-  std::vector<std::string> texts_;
+  std::vector<char> arena_;  // a vector's buffer stays put when the source moves
+  std::vector<std::string_view> views_;
   prompt_bytes bytes_ = prompt_bytes::any;
 };
 

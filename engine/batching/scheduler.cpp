@@ -52,11 +52,8 @@ void scheduler::enqueue(const group_ptr& group, std::span<const work_item> items
                         clock::time_point now) {
   std::unique_lock lock(mutex_);
   batch_ptr& open = open_[group.get()];
-  for (const auto& item : items) {
-    const std::size_t cost = item.prompt.size() + per_prompt_overhead_bytes;
-    if (open && !open->items.empty() && open->bytes + cost > config_.max_batch_bytes) {
-      ready_.push_back(std::move(open));
-    }
+  std::size_t next = 0;
+  while (next < items.size()) {
     if (!open) {
       open = new_batch_locked();
       open->group = group;
@@ -65,12 +62,28 @@ void scheduler::enqueue(const group_ptr& group, std::span<const work_item> items
       open->deadline = now + config_.total_timeout;
       open_order_.push_back({group.get(), open.get(), now});
     }
-    open->items.push_back(item);
-    open->bytes += cost;
-    // Closed at the configured size (with --batch-size auto, the tuners' ceiling); an endpoint
-    // whose limit is lower (a 413, or its tuner's size) is dealt a part when it takes it, so a
-    // new size applies to prompts already queued.
-    if (open->items.size() >= config_.max_batch_prompts) ready_.push_back(std::move(open));
+    // The run of items that fits: up to the configured size (with --batch-size auto, the
+    // tuners' ceiling), and within max_batch_bytes unless the batch would be empty without it.
+    // An endpoint whose limit is lower (a 413, or its tuner's size) is dealt a part when it
+    // takes it, so a new size applies to prompts already queued. A run is copied at once.
+    const std::size_t held = open->items.size();
+    const std::size_t room =
+        config_.max_batch_prompts > held ? config_.max_batch_prompts - held : 0;
+    const std::size_t last = next + std::min(room, items.size() - next);
+    std::size_t bytes = open->bytes;
+    std::size_t end = next;
+    for (; end < last; ++end) {
+      const std::size_t cost = items[end].prompt.size() + per_prompt_overhead_bytes;
+      if (bytes + cost > config_.max_batch_bytes && (held > 0 || end > next)) break;
+      bytes += cost;
+    }
+    open->items.insert(open->items.end(), items.begin() + static_cast<std::ptrdiff_t>(next),
+                       items.begin() + static_cast<std::ptrdiff_t>(end));
+    open->bytes = bytes;
+    // Full by count, or the next item does not fit: closed, and the next run opens another.
+    if (open->items.size() >= config_.max_batch_prompts || end < items.size())
+      ready_.push_back(std::move(open));
+    next = end;
   }
   if (!open) open_.erase(group.get());
   oldest_open();  // drops the order entries of batches that just filled up

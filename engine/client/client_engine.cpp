@@ -381,18 +381,32 @@ void client_engine::complete_items(std::span<const work_item> items,
 }
 
 void client_engine::deliver(batch_ptr b, const parsed_response* parsed, const prompt_error* error) {
-  thread_local std::vector<bulk_result> results;
-  results.clear();
+  // Grown once per thread, then written in place: every element below `count` is assigned.
+  thread_local std::vector<bulk_result> all_results;
+  const std::size_t count = b->items.size();
+  if (all_results.size() < count) all_results.resize(count);
+  const std::span<bulk_result> results(all_results.data(), count);
+  const work_item* items = b->items.data();
   std::size_t succeeded = 0;
-  for (std::size_t i = 0; i < b->items.size(); ++i) {
-    if (parsed && parsed->answers[i].answered) {
-      results.push_back({.index = b->items[i].index,
-                         .outputs = parsed->outputs_of(i),
-                         .error = nullptr,
-                         .outputs_json_safe = parsed->outputs_json_safe});
-      ++succeeded;
-    } else {
-      results.push_back({.index = b->items[i].index, .outputs = {}, .error = error});
+  if (parsed != nullptr) {
+    const prompt_answer* answers = parsed->answers.data();
+    const std::string_view* outputs = parsed->outputs.data();
+    const bool json_safe = parsed->outputs_json_safe;
+    for (std::size_t i = 0; i < count; ++i) {
+      const prompt_answer& answer = answers[i];
+      if (answer.answered) {
+        results[i] = {.index = items[i].index,
+                      .outputs = {outputs + answer.first_output, answer.output_count},
+                      .error = nullptr,
+                      .outputs_json_safe = json_safe};
+        ++succeeded;
+      } else {
+        results[i] = {.index = items[i].index, .outputs = {}, .error = error};
+      }
+    }
+  } else {
+    for (std::size_t i = 0; i < count; ++i) {
+      results[i] = {.index = items[i].index, .outputs = {}, .error = error};
     }
   }
   if (succeeded > 0 && key_redactor_.active()) {
@@ -401,8 +415,7 @@ void client_engine::deliver(batch_ptr b, const parsed_response* parsed, const pr
     redacted.redact(results, key_redactor_);
   }
   counters_.succeeded.fetch_add(succeeded, std::memory_order_relaxed);
-  counters_.failed.fetch_add(b->items.size() - succeeded, std::memory_order_relaxed);
-  const std::size_t count = b->items.size();
+  counters_.failed.fetch_add(count - succeeded, std::memory_order_relaxed);
   complete_items(b->items, results);
   scheduler_->recycle(std::move(b));
   scheduler_->release(count, clock::now());

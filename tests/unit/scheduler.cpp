@@ -215,6 +215,23 @@ BOOST_FIXTURE_TEST_CASE(batches_close_at_max_batch_bytes, scheduler_fixture) {
   BOOST_TEST(indices(*received[1].batch) == range(2, 2));
 }
 
+BOOST_FIXTURE_TEST_CASE(a_later_prompt_that_does_not_fit_the_open_batch_closes_it,
+                        scheduler_fixture) {
+  constexpr std::size_t length = 10;
+  auto c = config(64);
+  c.max_batch_bytes = group->writer.fixed_bytes() + 2 * (length + 4);
+  start(c);
+  park(0, 3);
+  sched->enqueue(group, items(2, 0, length), now);  // exactly full by bytes: waits for company
+  poll();
+  BOOST_TEST(received.empty());
+  sched->enqueue(group, items(3, 2, length), now);  // the first of these does not fit
+  poll();
+  BOOST_TEST_REQUIRE(received.size() == 2u);
+  BOOST_TEST(indices(*received[0].batch) == range(0, 2));
+  BOOST_TEST(indices(*received[1].batch) == range(2, 2));
+}
+
 BOOST_FIXTURE_TEST_CASE(a_prompt_larger_than_max_batch_bytes_travels_alone, scheduler_fixture) {
   auto c = config(64);
   c.max_batch_bytes = group->writer.fixed_bytes() + 100;
