@@ -18,7 +18,7 @@ pool_prompts=${COMPARE_POOL_PROMPTS:-20000}
 wrk_seconds=${COMPARE_WRK_SECONDS:-5}
 # promptpack's rows are the median (by CPU) of this many runs: one run's CPU per prompt moves by
 # 10-15% with the host's noise, as much as a change being judged.
-repeats=${COMPARE_REPEATS:-3}
+repeats=${COMPARE_REPEATS:-5}
 fixed_text="This is a fixed answer from the reference endpoint."  # serve --generator fixed's, so answers weigh the same
 
 work=$(mktemp -d)
