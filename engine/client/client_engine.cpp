@@ -381,11 +381,28 @@ void client_engine::complete_items(std::span<const work_item> items,
 }
 
 void client_engine::deliver(batch_ptr b, const parsed_response* parsed, const prompt_error* error) {
-  // Grown once per thread, then written in place: every element below `count` is assigned.
-  thread_local std::vector<bulk_result> all_results;
+  // The results array (grown once, then written in place: every element below `count` is
+  // assigned) and the redacted copies are reused per thread. A sink's on_results may submit more
+  // prompts, which can fail a batch and bring this thread back here while the outer call still
+  // delivers from them: the nested call gets arrays of its own.
+  struct delivery_arrays {
+    std::vector<bulk_result> results;
+    redacted_outputs redacted;
+  };
+  thread_local delivery_arrays reused;
+  thread_local bool reused_busy = false;
+  std::optional<delivery_arrays> nested;
+  delivery_arrays& arrays = reused_busy ? nested.emplace() : reused;
+  struct busy_while_delivering {
+    bool claimed = !reused_busy;
+    busy_while_delivering() { reused_busy = true; }
+    ~busy_while_delivering() {
+      if (claimed) reused_busy = false;
+    }
+  } const busy;
   const std::size_t count = b->items.size();
-  if (all_results.size() < count) all_results.resize(count);
-  const std::span<bulk_result> results(all_results.data(), count);
+  if (arrays.results.size() < count) arrays.results.resize(count);
+  const std::span<bulk_result> results(arrays.results.data(), count);
   const work_item* items = b->items.data();
   std::size_t succeeded = 0;
   if (parsed != nullptr) {
@@ -411,8 +428,7 @@ void client_engine::deliver(batch_ptr b, const parsed_response* parsed, const pr
   }
   if (succeeded > 0 && key_redactor_.active()) {
     // An endpoint that echoes the key must not hand it to whoever reads the outputs.
-    thread_local redacted_outputs redacted;
-    redacted.redact(results, key_redactor_);
+    arrays.redacted.redact(results, key_redactor_);
   }
   counters_.succeeded.fetch_add(succeeded, std::memory_order_relaxed);
   counters_.failed.fetch_add(count - succeeded, std::memory_order_relaxed);
