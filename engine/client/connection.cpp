@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <random>
+#include <span>
 #include <sstream>
 
 namespace promptpack::detail {
@@ -110,13 +111,23 @@ class connection {
     prompts_.clear();
     auto& body = http_.request_body();
     b.group->writer.begin(body);
-    for (const auto& item : b.items) {
-      if (item.owner->json_safe) {
-        request_writer::add_json_safe_prompt(body, item.prompt, prompts_.empty());
-      } else if (!request_writer::add_prompt(body, item.prompt, prompts_.empty())) {
-        continue;
+    const auto& items = b.items;
+    // Neighbouring prompts mostly share a submission, and with it whether they are JSON-safe:
+    // such a run is gathered, then written at once.
+    for (std::size_t i = 0; i < items.size();) {
+      const submission* owner = items[i].owner;
+      const std::size_t run_start = prompts_.size();
+      if (owner->json_safe) {
+        for (; i < items.size() && items[i].owner == owner; ++i)
+          prompts_.push_back(items[i].prompt);
+        request_writer::add_json_safe_prompts(body, std::span(prompts_).subspan(run_start),
+                                              run_start == 0);
+      } else {
+        for (; i < items.size() && items[i].owner == owner; ++i) {
+          if (request_writer::add_prompt(body, items[i].prompt, prompts_.empty()))
+            prompts_.push_back(items[i].prompt);
+        }
       }
-      prompts_.push_back(item.prompt);
     }
     b.group->writer.end(body);
     // The body holds the valid prompts in order, as the batch does once the others are out.

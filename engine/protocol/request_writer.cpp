@@ -120,13 +120,19 @@ bool request_writer::add_prompt(write_buffer& out, std::string_view prompt, bool
   return append_json_string_if_utf8(out, prompt, first ? 0 : ',');
 }
 
-void request_writer::add_json_safe_prompt(write_buffer& out, std::string_view prompt, bool first) {
-  char* at = out.room(prompt.size() + 3);  // separator and quotes
-  if (!first) *at++ = ',';
-  *at++ = '"';
-  std::memcpy(at, prompt.data(), prompt.size());
-  at += prompt.size();
-  *at++ = '"';
+void request_writer::add_json_safe_prompts(write_buffer& out,
+                                           std::span<const std::string_view> prompts, bool first) {
+  std::size_t bytes = 0;
+  for (const auto prompt : prompts) bytes += prompt.size() + 3;  // separator and quotes
+  char* at = out.room(bytes);
+  for (const auto prompt : prompts) {
+    if (!first) *at++ = ',';
+    first = false;
+    *at++ = '"';
+    std::memcpy(at, prompt.data(), prompt.size());
+    at += prompt.size();
+    *at++ = '"';
+  }
   out.commit(at);
 }
 

@@ -6,6 +6,7 @@
 #include <simdjson.h>
 
 #include <limits>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -318,15 +319,26 @@ BOOST_AUTO_TEST_CASE(escapes_back_to_back_at_every_length) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(a_json_safe_prompt_is_written_as_the_checked_path_writes_it) {
+BOOST_AUTO_TEST_CASE(json_safe_prompts_are_written_as_the_checked_path_writes_them) {
+  const std::vector<std::string_view> prompts = {"", "a", "caf\xc3\xa9 and more than sixteen bytes",
+                                                 "b"};
   promptpack::write_buffer checked, copied;
+  // Every run of the list, opening the array or not, after text already in the buffer.
   for (const bool first : {true, false}) {
-    for (const std::string_view prompt : {"", "a", "caf\xc3\xa9 and more than sixteen bytes"}) {
-      checked.clear();
-      copied.clear();
-      BOOST_TEST_REQUIRE(promptpack::request_writer::add_prompt(checked, prompt, first));
-      promptpack::request_writer::add_json_safe_prompt(copied, prompt, first);
-      BOOST_TEST(copied.view() == checked.view());
+    for (std::size_t from = 0; from <= prompts.size(); ++from) {
+      for (std::size_t to = from; to <= prompts.size(); ++to) {
+        checked.clear();
+        copied.clear();
+        checked.append("[x");
+        copied.append("[x");
+        for (std::size_t i = from; i < to; ++i) {
+          BOOST_TEST_REQUIRE(
+              promptpack::request_writer::add_prompt(checked, prompts[i], first && i == from));
+        }
+        promptpack::request_writer::add_json_safe_prompts(
+            copied, std::span(prompts).subspan(from, to - from), first);
+        BOOST_TEST(copied.view() == checked.view(), from << ".." << to << " first " << first);
+      }
     }
   }
 }

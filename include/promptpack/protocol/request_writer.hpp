@@ -6,6 +6,7 @@
 #include <promptpack/sampling_params.hpp>
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -30,9 +31,11 @@ class request_writer {
   /// Appends one prompt to the array; `first` says whether it opens the array. Returns false,
   /// leaving `out` as it was, when the prompt is not valid UTF-8 (checked while it is escaped).
   [[nodiscard]] static bool add_prompt(write_buffer& out, std::string_view prompt, bool first);
-  /// add_prompt() for a prompt known to be JSON-safe (prompt_bytes::json_safe): copied in quotes
-  /// as it is, with no check.
-  static void add_json_safe_prompt(write_buffer& out, std::string_view prompt, bool first);
+  /// add_prompt() for each of `prompts`, known to be JSON-safe (prompt_bytes::json_safe): copied
+  /// in quotes as they are, with no check, into room taken once for all of them. `first` says
+  /// whether the first of them opens the array.
+  static void add_json_safe_prompts(write_buffer& out, std::span<const std::string_view> prompts,
+                                    bool first);
   /// Closes the array and appends the parameters.
   void end(write_buffer& out) const;
 
