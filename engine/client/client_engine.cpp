@@ -285,10 +285,13 @@ void client_engine::enqueue_chunk(std::span<const std::string_view> prompts,
                                   submission* owner) {
   // Reused per thread: the bulk path allocates nothing per prompt once warm. UTF-8 is checked
   // when the batch is encoded, in the pass that escapes the prompt.
-  thread_local std::vector<work_item> items;
-  items.clear();
+  // Grown once, then written in place. The scheduler copies the items into batches before it
+  // runs anything that could come back here on this thread.
+  thread_local std::vector<work_item> storage;
+  if (storage.size() < prompts.size()) storage.resize(prompts.size());
+  const std::span<work_item> items(storage.data(), prompts.size());
   for (std::size_t i = 0; i < prompts.size(); ++i) {
-    items.push_back({.prompt = prompts[i], .owner = owner, .index = first_index + i});
+    items[i] = {.prompt = prompts[i], .owner = owner, .index = first_index + i};
   }
   if (!scheduler_->acquire(items.size())) {
     complete_with(std::vector<work_item>(items.begin(), items.end()), shut_down_error);
