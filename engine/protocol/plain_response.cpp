@@ -77,12 +77,31 @@ class entry_shape {
   bool read(cursor& c, std::vector<response_entry>& entries, std::vector<std::string_view>& outputs,
             std::string& unescaped) const {
     if (!learned_) return false;
-    return c.clean() ? read_values<true>(c, entries, outputs, unescaped)
-                     : read_values<false>(c, entries, outputs, unescaped);
+    return c.clean() ? read_run<true>(c, entries, outputs, unescaped)
+                     : read_run<false>(c, entries, outputs, unescaped);
   }
 
  private:
   static constexpr std::size_t max_values = 4;
+
+  // One entry, then every following entry that repeats the shape, each after its ','. Stops
+  // before a ',' whose entry does not, or before whatever ends the list; false when not even the
+  // first entry repeats it. One loop here keeps the shape and the vectors' ends in registers
+  // from entry to entry.
+  template <bool Clean>
+  bool read_run(cursor& c, std::vector<response_entry>& entries,
+                std::vector<std::string_view>& outputs, std::string& unescaped) const {
+    const char* before_comma = nullptr;
+    for (;;) {
+      if (!read_values<Clean>(c, entries, outputs, unescaped)) {
+        if (before_comma == nullptr) return false;
+        c.seek(before_comma);
+        return true;
+      }
+      before_comma = c.position();
+      if (!c.take(',')) return true;
+    }
+  }
 
   template <bool Clean>
   bool read_values(cursor& c, std::vector<response_entry>& entries,
