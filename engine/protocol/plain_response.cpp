@@ -72,8 +72,9 @@ class entry_shape {
     learned_ = true;
   }
 
-  // Reads the entry at the cursor when it repeats the learned bytes; else takes nothing, adds
-  // nothing, and returns false. Escaped values are unescaped onto `unescaped`.
+  // Reads the entry at the cursor when it repeats the learned bytes, and the entries after it
+  // that do (see read_run); else takes nothing, adds nothing, and returns false. Escaped values
+  // are unescaped onto `unescaped`.
   bool read(cursor& c, std::vector<response_entry>& entries, std::vector<std::string_view>& outputs,
             std::string& unescaped) const {
     if (!learned_) return false;
