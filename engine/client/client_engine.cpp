@@ -27,6 +27,42 @@ constexpr std::size_t min_groups_before_sweep = 64;
 // once a minute, so it rejoins soon after it comes back.
 constexpr std::chrono::milliseconds endpoint_cooldown_cap{60000};
 
+// The result array (grown once, then written in place: every element a delivery hands out is
+// assigned first) and the redacted copies, reused per thread so that delivering allocates nothing
+// once warm. A sink's on_results may submit more prompts, which can fail a batch and bring this
+// thread back into a delivery while the outer one still hands out its arrays: the nested one gets
+// arrays of its own.
+class delivery_scratch {
+ public:
+  explicit delivery_scratch(std::size_t count)
+      : arrays_(busy ? nested_.emplace() : reused), claimed_(!busy) {
+    busy = true;
+    if (arrays_.results.size() < count) arrays_.results.resize(count);
+    results_ = {arrays_.results.data(), count};
+  }
+  delivery_scratch(const delivery_scratch&) = delete;
+  delivery_scratch& operator=(const delivery_scratch&) = delete;
+  ~delivery_scratch() {
+    if (claimed_) busy = false;
+  }
+
+  std::span<bulk_result> results() const { return results_; }
+  redacted_outputs& redacted() const { return arrays_.redacted; }
+
+ private:
+  struct arrays {
+    std::vector<bulk_result> results;
+    redacted_outputs redacted;
+  };
+  static inline thread_local arrays reused;
+  static inline thread_local bool busy = false;
+
+  std::optional<arrays> nested_;  // declared before arrays_, which may refer to it
+  arrays& arrays_;
+  bool claimed_;
+  std::span<bulk_result> results_;
+};
+
 std::chrono::milliseconds ms(double value) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(value));
 }
@@ -356,10 +392,11 @@ bool client_engine::drop_invalid_utf8(batch& b) {
 }
 
 void client_engine::complete_with(std::span<const work_item> items, const prompt_error& error) {
-  std::vector<bulk_result> results;
-  results.reserve(items.size());
-  for (const auto& item : items)
-    results.push_back({.index = item.index, .outputs = {}, .error = &error});
+  const delivery_scratch scratch(items.size());
+  const std::span<bulk_result> results = scratch.results();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    results[i] = {.index = items[i].index, .outputs = {}, .error = &error};
+  }
   counters_.failed.fetch_add(items.size(), std::memory_order_relaxed);
   complete_items(items, results);
 }
@@ -384,34 +421,17 @@ void client_engine::complete_items(std::span<const work_item> items,
 }
 
 void client_engine::deliver(batch_ptr b, const parsed_response* parsed, const prompt_error* error) {
-  // The results array (grown once, then written in place: every element below `count` is
-  // assigned) and the redacted copies are reused per thread. A sink's on_results may submit more
-  // prompts, which can fail a batch and bring this thread back here while the outer call still
-  // delivers from them: the nested call gets arrays of its own.
-  struct delivery_arrays {
-    std::vector<bulk_result> results;
-    redacted_outputs redacted;
-  };
-  thread_local delivery_arrays reused;
-  thread_local bool reused_busy = false;
-  std::optional<delivery_arrays> nested;
-  delivery_arrays& arrays = reused_busy ? nested.emplace() : reused;
-  struct busy_while_delivering {
-    bool claimed = !reused_busy;
-    busy_while_delivering() { reused_busy = true; }
-    ~busy_while_delivering() {
-      if (claimed) reused_busy = false;
-    }
-  } const busy;
   const std::size_t count = b->items.size();
-  if (arrays.results.size() < count) arrays.results.resize(count);
-  const std::span<bulk_result> results(arrays.results.data(), count);
-  const work_item* items = b->items.data();
-  std::size_t succeeded = 0;
-  if (parsed != nullptr) {
+  if (parsed == nullptr) {
+    complete_with(b->items, *error);
+  } else {
+    const delivery_scratch scratch(count);
+    const std::span<bulk_result> results = scratch.results();
+    const work_item* items = b->items.data();
     const prompt_answer* answers = parsed->answers.data();
     const std::string_view* outputs = parsed->outputs.data();
     const bool json_safe = parsed->outputs_json_safe;
+    std::size_t succeeded = 0;
     for (std::size_t i = 0; i < count; ++i) {
       const prompt_answer& answer = answers[i];
       if (answer.answered) {
@@ -424,18 +444,14 @@ void client_engine::deliver(batch_ptr b, const parsed_response* parsed, const pr
         results[i] = {.index = items[i].index, .outputs = {}, .error = error};
       }
     }
-  } else {
-    for (std::size_t i = 0; i < count; ++i) {
-      results[i] = {.index = items[i].index, .outputs = {}, .error = error};
+    if (succeeded > 0 && key_redactor_.active()) {
+      // An endpoint that echoes the key must not hand it to whoever reads the outputs.
+      scratch.redacted().redact(results, key_redactor_);
     }
+    counters_.succeeded.fetch_add(succeeded, std::memory_order_relaxed);
+    counters_.failed.fetch_add(count - succeeded, std::memory_order_relaxed);
+    complete_items(b->items, results);
   }
-  if (succeeded > 0 && key_redactor_.active()) {
-    // An endpoint that echoes the key must not hand it to whoever reads the outputs.
-    arrays.redacted.redact(results, key_redactor_);
-  }
-  counters_.succeeded.fetch_add(succeeded, std::memory_order_relaxed);
-  counters_.failed.fetch_add(count - succeeded, std::memory_order_relaxed);
-  complete_items(b->items, results);
   scheduler_->recycle(std::move(b));
   scheduler_->release(count, clock::now());
 }
