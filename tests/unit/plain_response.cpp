@@ -7,6 +7,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -203,6 +204,61 @@ BOOST_AUTO_TEST_CASE(parses_as_simdjson_does) {
   };
   for (const auto& body : bodies)
     BOOST_TEST(parsed(fast, body, prompts) == parsed(full, body, prompts), body);
+}
+
+// Many entries in a row are read by shape, one loop for the whole run: bodies
+// built from random entries, spacings and faults must read exactly as simdjson reads them.
+BOOST_AUTO_TEST_CASE(reads_random_runs_of_entries_as_simdjson_does) {
+  std::mt19937 random(11);
+  const auto pick = [&](std::size_t n) { return static_cast<std::size_t>(random() % n); };
+  response_parser fast(response_parser::plain_path::on);
+  response_parser full(response_parser::plain_path::off);
+  const std::vector<std::string> texts = {
+      "a",         "",          "p1",    "a much longer output text, " + std::string(40, 'x'),
+      "caf\u00e9", "tab\there", "\"q\"", "\xC3\xA9t\xC3\xA9"};
+  const std::vector<std::string> spacings = {"", " ", "\n  "};
+  for (int round = 0; round < 3000; ++round) {
+    const std::string& space = spacings[pick(spacings.size())];
+    const std::string colon = ":" + space;
+    const std::string comma = "," + space;
+    const auto text = [&] {
+      // Mostly plain values, so that runs are long; now and then an escape.
+      return pick(12) == 0 ? texts[4 + pick(3)] : texts[pick(4)] + std::to_string(pick(100));
+    };
+    const bool echo = pick(2) == 0;
+    const std::size_t entries = pick(40);
+    std::vector<std::string> prompts;
+    std::string body = "{\"data\"" + colon + "[";
+    for (std::size_t i = 0; i < entries; ++i) {
+      if (i > 0) body += comma;
+      std::string prompt = "p" + std::to_string(pick(3));
+      prompts.push_back(prompt);
+      std::string outputs = "[";
+      const std::size_t count = pick(8) == 0 ? pick(4) : 1;
+      for (std::size_t o = 0; o < count; ++o) outputs += (o ? comma : "") + "\"" + text() + "\"";
+      outputs += "]";
+      std::string entry = "{";
+      const bool echo_first = pick(10) != 0;
+      const std::string echo_member = "\"prompt\"" + colon + "\"" + prompt + "\"";
+      const std::string output_member = "\"output\"" + colon + outputs;
+      if (echo && echo_first) entry += echo_member + comma;
+      entry += output_member;
+      if (echo && !echo_first) entry += comma + echo_member;
+      if (pick(30) == 0) entry += comma + "\"n\"" + colon + "1";
+      entry += "}";
+      body += entry;
+    }
+    body += "]" + comma + "\"message\"" + colon + "\"ok\"}";
+    // Faults: a byte changed, dropped or added anywhere.
+    const std::string faults = "\"{}[],:x \\";
+    const std::size_t fault = pick(4);
+    if (fault == 1) body[pick(body.size())] = faults[pick(faults.size())];
+    if (fault == 2) body.erase(pick(body.size()), 1);
+    if (fault == 3) body.insert(pick(body.size() + 1), 1, faults[pick(faults.size())]);
+    if (pick(8) == 0 && !prompts.empty()) prompts.pop_back();  // one answer too many
+    const std::vector<std::string_view> sent(prompts.begin(), prompts.end());
+    BOOST_TEST_REQUIRE(parsed(fast, body, sent) == parsed(full, body, sent), body);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(promises_json_safe_outputs_only_when_they_are) {
