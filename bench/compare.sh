@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Clients of the protocol side by side, in one run against the same two servers: prompts/s and client CPU per prompt.
+# Clients of the protocol side by side, in one run against the same three endpoints: prompts/s and client CPU per prompt.
 # Usage: bench/compare.sh BUILD_DIR   (`make bench-compare`; the packages come from scripts/setup-bench.sh)
 set -euo pipefail
 build=${1:-build}
@@ -47,13 +47,16 @@ wait_for_port() {
   return 1
 }
 
-# One protocol exchange of two prompts, so that a server which answers wrongly stops the run before any figure.
+# One protocol exchange of PROMPTS prompts (2 unless given), so that a server which answers wrongly stops the
+# run before any figure.
 check_endpoint() {
-  "$python" - "$1" <<'PY'
+  "$python" - "$1" "${2:-2}" <<'PY'
 import json, sys, urllib.request
-body = json.dumps({"model": "m", "params": {"prompt": ["a", "b"]}}).encode()
+count = int(sys.argv[2])
+body = json.dumps({"model": "m", "params": {"prompt": ["a"] * count}}).encode()
 answer = json.load(urllib.request.urlopen(urllib.request.Request(sys.argv[1], body, {"Content-Type": "application/json"})))
-sys.exit(0 if answer.get("message") == "ok" and len(answer["data"]) == 2 else f"compare: bad answer from {sys.argv[1]}: {answer}")
+ok = answer.get("message") == "ok" and len(answer["data"]) == count
+sys.exit(0 if ok else f"compare: bad answer from {sys.argv[1]} to {count} prompts: {str(answer)[:200]}")
 PY
 }
 
@@ -69,7 +72,14 @@ start_promptpack_serve() {
 # nginx runs unprivileged from a prefix in $work: its pid, logs and temporary paths all live there.
 start_nginx() {
   local prefix=$work/nginx port
-  mkdir -p "$prefix/logs"
+  mkdir -p "$prefix/logs" "$prefix/static"
+  "$python" -c 'import json, sys; entry = {"output": [sys.argv[2]]}
+print(json.dumps({"data": [entry] * int(sys.argv[1]), "message": "ok"}, separators=(",", ":")), end="")' \
+    "$batch" "$fixed_text" > "$prefix/static/fixed"
+  # Started as root, nginx serves files as nobody: let it through the private work directory to this one.
+  chmod a+x "$work" "$prefix"
+  chmod a+rx "$prefix/static"
+  chmod a+r "$prefix/static/fixed"
   # nginx cannot listen on port 0, so take a port the kernel just handed out and released.
   port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   cat > "$prefix/nginx.conf" <<EOF
@@ -95,6 +105,12 @@ http {
   keepalive_requests 100000000;
   server {
     listen 127.0.0.1:$port;
+    # The issue's reference endpoint: one fixed answer of $batch entries, sent whatever the request
+    # (a static file; nginx answers a POST to one with 405, which error_page turns into the file).
+    location = /fixed {
+      root $prefix/static;
+      error_page 405 =200 \$uri;
+    }
     location / {
       content_by_lua_block {
         local cjson = require "cjson.safe"
@@ -119,6 +135,7 @@ EOF
   nginx_pid=$!
   wait_for_port "$port" || { cat "$prefix/logs/stderr" "$prefix/logs/error.log" >&2; exit 1; }
   nginx_url=http://127.0.0.1:$port/inference
+  nginx_fixed_url=http://127.0.0.1:$port/fixed
 }
 
 rows=$work/rows.tsv
@@ -160,9 +177,11 @@ run_bench() {
     return
   fi
   # No warm-up: its prompts are left out of bench's figures, but not out of the process's CPU time.
-  local rep
+  # The fixed-body endpoint answers $batch entries to any request: only whole batches suit it.
+  local rep prompts=$fast_prompts
+  [ "$endpoint" != nginx-fixed ] || prompts=$(( (fast_prompts + batch - 1) / batch * batch ))
   for rep in $(seq "$repeats"); do
-    timed "$name-$rep" "$bin" bench --api-base "$url" --prompts "$fast_prompts" --batch-size "$batch" \
+    timed "$name-$rep" "$bin" bench --api-base "$url" --prompts "$prompts" --batch-size "$batch" \
       --connections "$connections" --warmup 0 --json "$work/$name-$rep.json" ||
       { failed "$endpoint" "$client" "$name-$rep"; return; }
   done
@@ -248,6 +267,7 @@ start_promptpack_serve
 start_nginx
 check_endpoint "$serve_url"
 check_endpoint "$nginx_url"
+check_endpoint "$nginx_fixed_url" "$batch"
 
 # The job's input, as in bench/run_throughput.sh: one prompt line per custom_id.
 awk -v n="$fast_prompts" 'BEGIN { for (i = 0; i < n; i++) printf "{\"custom_id\":\"req-%d\",\"prompt\":\"The capital of country number %d is\"}\n", i, i }' \
@@ -256,19 +276,28 @@ awk -v n="$fast_prompts" 'BEGIN { for (i = 0; i < n; i++) printf "{\"custom_id\"
 # A server that died makes every later figure against it meaningless, so stop there and say why.
 check_alive() {
   local pid=$serve_pid log=$work/serve.err
-  [ "$1" = serve ] || { pid=$nginx_pid; log=$work/nginx/logs/error.log; }
+  [ "$1" = serve ] || { pid=$nginx_pid; log=$work/nginx/logs/error.log; }  # nginx and nginx-fixed
   kill -0 "$pid" 2>/dev/null && return 0
   echo "compare: the $1 endpoint died during the $2 run; its log:" >&2
   tail -n 20 "$log" >&2
   exit 1
 }
 
-for endpoint in serve nginx; do
-  url=$serve_url
-  [ "$endpoint" = serve ] || url=$nginx_url
+for endpoint in serve nginx nginx-fixed; do
+  case $endpoint in
+    serve) url=$serve_url ;;
+    nginx) url=$nginx_url ;;
+    nginx-fixed) url=$nginx_fixed_url ;;
+  esac
   echo "compare: clients against $endpoint ($url)" >&2
   run_bench "$endpoint" "$url" "$endpoint"
   check_alive "$endpoint" "promptpack bench"
+  if [ "$endpoint" = nginx-fixed ]; then
+    # A job's and the Python clients' last request may carry fewer prompts than the fixed answer's entries.
+    run_wrk "$endpoint" "$url" "$endpoint"
+    check_alive "$endpoint" wrk
+    continue
+  fi
   run_job "$endpoint" "$url" "$endpoint"
   check_alive "$endpoint" "promptpack run"
   run_wrk "$endpoint" "$url" "$endpoint"
@@ -295,7 +324,9 @@ mkdir -p "$here/results"
   echo "Each client and each server is a separate process, and they all share the machine's $(nproc) cores:"
   echo "the server's CPU slows the client down and is not counted in its CPU. Endpoints:"
   echo "\`promptpack serve --generator fixed --threads 1\`, and nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') with one worker"
-  echo "whose Lua handler decodes the body with cjson and answers one fixed text per prompt (no prompt echo)."
+  echo "whose Lua handler decodes the body with cjson and answers one fixed text per prompt (no prompt echo); and"
+  echo "the same nginx sending one fixed answer of $batch entries as a static file, whatever the request (the"
+  echo "fixed-answer endpoint of the targets; only whole batches suit it, so only bench and wrk run against it)."
   echo "Client CPU is the user + system time of the client process over the prompts it got answers for: of the"
   echo "whole process (\`/usr/bin/time\`) for promptpack and wrk, of the sending alone (\`os.times()\`) for the Python"
   echo "clients, whose prompts/s also leave the interpreter's start-up out. promptpack's figures are the median run"
@@ -312,7 +343,7 @@ mkdir -p "$here/results"
     }
     NR == FNR { if ($2 == "promptpack bench" && $3 > 0) { base_rate[$1] = $4; base_cpu[$1] = $5 } next }
     {
-      name = ($1 == "serve") ? "promptpack serve" : "nginx + Lua"
+      name = ($1 == "serve") ? "promptpack serve" : ($1 == "nginx") ? "nginx + Lua" : "nginx, one fixed body"
       printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", $2, name, ($3 > 0 ? $3 : ""), $4, ratio($4, base_rate[$1]),
         $5, ratio($5, base_cpu[$1]), $6
     }' "$rows" "$rows"
