@@ -6,6 +6,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -16,17 +17,19 @@ using cursor = plain_json_cursor;
 
 // The bytes of an entry around its values, learned from an entry read token by token. Endpoints
 // write every entry alike, so the next ones usually repeat those bytes exactly with other values
-// in between: such an entry is read with one quote search per value and one compare per gap,
-// instead of a token at a time whose every step waits on the one before. Equal bytes around
-// values that are each one whole string (in a clean text, all that lies before the next quote;
-// else read as a string, escapes and all) mean the same JSON structure, so this accepts exactly
-// what the token reader accepted in the learned entry.
+// in between: such an entry is read with one compare per gap, instead of a token at a time whose
+// every step waits on the one before. Equal bytes around values that are each one whole string
+// (in a clean text, all that lies before the next quote; else read as a string, escapes and all)
+// mean the same JSON structure, so this accepts exactly what the token reader accepted in the
+// learned entry.
 class entry_shape {
  public:
   // Learns the entry [begin, end), read into `e` and `outputs`. An entry with more values than
   // the shape holds, or with an escaped value, is not learned.
   void learn(const char* begin, const char* end, const response_entry& e,
              const std::vector<std::string_view>& outputs) {
+    // The separator is learned from the bytes right after a learned entry, and only then.
+    learned_end_ = nullptr;
     // Such an entry keeps the shape learned before, which its neighbours may still repeat.
     const std::size_t count = e.output_count + (e.has_echo ? 1 : 0);
     if (count > max_values) return;
@@ -69,32 +72,115 @@ class entry_shape {
     }
     is_echo_ = is_echo;
     gaps_[values_] = std::string_view(from, static_cast<std::size_t>(end - from));
+    separator_size_ = 0;
+    learned_end_ = end;
     learned_ = true;
   }
 
-  // Reads the entry at the cursor when it repeats the learned bytes, and the entries after it
-  // that do (see read_run); else takes nothing, adds nothing, and returns false. Escaped values
-  // are unescaped onto `unescaped`.
+  // Reads the entry at the cursor when it repeats the learned bytes, and every following entry
+  // that does; else takes nothing, adds nothing, and returns false. Stops before a ',' whose
+  // entry does not repeat them, or before whatever ends the list. Escaped values are unescaped
+  // onto `unescaped`.
   bool read(cursor& c, std::vector<response_entry>& entries, std::vector<std::string_view>& outputs,
-            std::string& unescaped) const {
+            std::string& unescaped) {
     if (!learned_) return false;
-    return c.clean() ? read_run<true>(c, entries, outputs, unescaped)
-                     : read_run<false>(c, entries, outputs, unescaped);
+    // An entry with no value is all one gap: the general loop reads it.
+    if (c.clean() && values_ > 0) return read_clean_run(c, entries, outputs);
+    return read_run(c, entries, outputs, unescaped);
   }
 
  private:
   static constexpr std::size_t max_values = 4;
 
-  // One entry, then every following entry that repeats the shape, each after its ','. Stops
-  // before a ',' whose entry does not, or before whatever ends the list; false when not even the
-  // first entry repeats it. One loop here keeps the shape and the vectors' ends in registers
-  // from entry to entry.
-  template <bool Clean>
+  // The bytes from the last value of one entry to the first value of the next: the last gap,
+  // what lies between the entries (a ',' and any whitespace), then the first gap. Learned from
+  // the first entry read after the one the shape was learned from.
+  void learn_separator(const char* previous_end, const char* next_start) {
+    const std::string_view between(previous_end,
+                                   static_cast<std::size_t>(next_start - previous_end));
+    if (std::count(between.begin(), between.end(), ',') != 1 ||
+        between.find_first_not_of(", \t\r\n") != std::string_view::npos)
+      return;
+    const std::size_t size = gaps_[values_].size() + between.size() + gaps_[0].size();
+    if (size > separator_.size()) return;
+    char* out = std::copy(gaps_[values_].begin(), gaps_[values_].end(), separator_.data());
+    out = std::copy(between.begin(), between.end(), out);
+    std::copy(gaps_[0].begin(), gaps_[0].end(), out);
+    separator_size_ = size;
+  }
+
+  // A clean text's run of entries. A value is all that lies before the next quote, and the bytes
+  // from an entry's last value to the next entry's first are one compare with the separator:
+  // per value, a quote search and a compare.
+  bool read_clean_run(cursor& c, std::vector<response_entry>& entries,
+                      std::vector<std::string_view>& outputs) {
+    c.skip_whitespace();
+    const char* const text = c.begin();
+    const char* const end = c.end();
+    const char* const first_entry = c.position();
+    if (!starts_with_short(first_entry, end, gaps_[0].data(), gaps_[0].size())) return false;
+    if (learned_end_ != nullptr) {
+      learn_separator(learned_end_, first_entry);
+      learned_end_ = nullptr;
+    }
+    const char* value_start = first_entry + gaps_[0].size();
+    const char* last_entry_end = nullptr;  // after the last entry read whole
+    const std::string_view last_gap = gaps_[values_];
+    for (;;) {
+      response_entry& e = entries.emplace_back();
+      e.first_output = static_cast<std::uint32_t>(outputs.size());
+      for (std::size_t i = 0;; ++i) {
+        const char* close = find_quote(value_start, end, text);
+        if (close == nullptr) return stop(c, entries, outputs, first_entry, last_entry_end);
+        const std::string_view value(value_start, static_cast<std::size_t>(close - value_start));
+        if (is_echo_[i]) {
+          e.echo = value;
+          e.has_echo = true;
+        } else {
+          outputs.push_back(value);
+          ++e.output_count;
+        }
+        if (i + 1 < values_) {
+          const std::string_view gap = gaps_[i + 1];
+          if (!starts_with_short(close, end, gap.data(), gap.size()))
+            return stop(c, entries, outputs, first_entry, last_entry_end);
+          value_start = close + gap.size();
+          continue;
+        }
+        // The last value: another entry follows, or the run ends with this one.
+        if (separator_size_ != 0 &&
+            starts_with_short(close, end, separator_.data(), separator_size_)) {
+          last_entry_end = close + last_gap.size();
+          value_start = close + separator_size_;
+          break;
+        }
+        if (!starts_with_short(close, end, last_gap.data(), last_gap.size()))
+          return stop(c, entries, outputs, first_entry, last_entry_end);
+        c.seek(close + last_gap.size());
+        return true;
+      }
+    }
+  }
+
+  // Drops the entry being read and leaves the cursor after the last one read whole; false when
+  // there was none.
+  static bool stop(cursor& c, std::vector<response_entry>& entries,
+                   std::vector<std::string_view>& outputs, const char* first_entry,
+                   const char* last_entry_end) {
+    outputs.resize(entries.back().first_output);
+    entries.pop_back();
+    c.seek(last_entry_end != nullptr ? last_entry_end : first_entry);
+    return last_entry_end != nullptr;
+  }
+
+  // A text with escapes: one entry, then every following entry that repeats the shape, each
+  // after its ','. Stops before a ',' whose entry does not, or before whatever ends the list;
+  // false when not even the first entry repeats it.
   bool read_run(cursor& c, std::vector<response_entry>& entries,
                 std::vector<std::string_view>& outputs, std::string& unescaped) const {
     const char* before_comma = nullptr;
     for (;;) {
-      if (!read_values<Clean>(c, entries, outputs, unescaped)) {
+      if (!read_values(c, entries, outputs, unescaped)) {
         if (before_comma == nullptr) return false;
         c.seek(before_comma);
         return true;
@@ -104,7 +190,6 @@ class entry_shape {
     }
   }
 
-  template <bool Clean>
   bool read_values(cursor& c, std::vector<response_entry>& entries,
                    std::vector<std::string_view>& outputs, std::string& unescaped) const {
     c.skip_whitespace();
@@ -120,26 +205,18 @@ class entry_shape {
         return give_up(c, start, entries, outputs, unescaped, unescaped_before);
       p += gaps_[i].size();
       // Every gap but the last ends with a value's opening quote and the next starts with its
-      // closing one. In a clean text the value is all that lies before the next quote; else the
-      // cursor reads it from its opening quote, escapes and all.
+      // closing one. A value with no escape is all that lies before the next special byte;
+      // else the cursor reads it from its opening quote, escapes and all.
       std::string_view value;
-      if constexpr (Clean) {
-        const char* close = find_quote(p, end, c.begin());
-        if (close == nullptr)
-          return give_up(c, start, entries, outputs, unescaped, unescaped_before);
-        value = std::string_view(p, static_cast<std::size_t>(close - p));
-        p = close;
+      const char* stop = find_string_special(p, end, c.begin());
+      if (stop != end && *stop == '"') {
+        value = std::string_view(p, static_cast<std::size_t>(stop - p));
+        p = stop;
       } else {
-        const char* stop = find_string_special(p, end, c.begin());
-        if (stop != end && *stop == '"') {
-          value = std::string_view(p, static_cast<std::size_t>(stop - p));
-          p = stop;
-        } else {
-          c.seek(p - 1);
-          if (!c.json_string(value, unescaped))
-            return give_up(c, start, entries, outputs, unescaped, unescaped_before);
-          p = c.position() - 1;
-        }
+        c.seek(p - 1);
+        if (!c.json_string(value, unescaped))
+          return give_up(c, start, entries, outputs, unescaped, unescaped_before);
+        p = c.position() - 1;
       }
       if (is_echo_[i]) {
         e.echo = value;
@@ -171,6 +248,11 @@ class entry_shape {
   std::array<bool, max_values> is_echo_{};
   std::size_t values_ = 0;
   bool learned_ = false;
+  // Set by learn() until the next read(), which learns the separator from the bytes between.
+  const char* learned_end_ = nullptr;
+  // starts_with_short() may read 16 bytes of it, whatever the size.
+  std::array<char, 48> separator_{};
+  std::size_t separator_size_ = 0;  // 0: not learned
 };
 
 // ["...", ...] into `outputs`; counts them in `e`.
