@@ -15,6 +15,7 @@ struct literal16 {
   consteval literal16(std::string_view text) : size(text.size()) {
     for (std::size_t i = 0; i < text.size(); ++i) bytes[i] = text[i];
   }
+  short_literal literal() const noexcept { return {{bytes, size}, bytes + sizeof bytes}; }
 };
 
 // The two layouts writers use for nearly every line: compact, and Python's json.dumps default.
@@ -36,12 +37,10 @@ bool read_usual_layout(std::string_view line, job_line& out) noexcept {
   const char* const begin = line.data();
   const char* const end = begin + line.size();
   for (const auto& layout : layouts) {
-    if (!starts_with_short(begin, end, layout.head.bytes, layout.head.size)) continue;
+    if (!starts_with_short(begin, end, layout.head.literal())) continue;
     const char* id = begin + layout.head.size;
     const char* id_end = find_quote(id, end, begin);
-    if (id_end == nullptr ||
-        !starts_with_short(id_end, end, layout.middle.bytes, layout.middle.size))
-      return false;
+    if (id_end == nullptr || !starts_with_short(id_end, end, layout.middle.literal())) return false;
     const char* prompt = id_end + layout.middle.size;
     if (end - prompt < 2 || end[-2] != '"' || end[-1] != '}') return false;
     const char* prompt_end = end - 2;

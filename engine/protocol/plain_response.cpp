@@ -24,9 +24,10 @@ using cursor = plain_json_cursor;
 // learned entry.
 class entry_shape {
  public:
-  // Learns the entry [begin, end), read into `e` and `outputs`. An entry with more values than
-  // the shape holds, or with an escaped value, is not learned.
-  void learn(const char* begin, const char* end, const response_entry& e,
+  // Learns the entry [begin, end) of the text that ends at `text_end`, read into `e` and
+  // `outputs`. An entry with more values than the shape holds, or with an escaped value, is not
+  // learned.
+  void learn(const char* begin, const char* end, const char* text_end, const response_entry& e,
              const std::vector<std::string_view>& outputs) {
     // The separator is learned from the bytes right after a learned entry, and only then.
     learned_end_ = nullptr;
@@ -66,13 +67,13 @@ class entry_shape {
     const char* from = begin;
     for (std::size_t i = 0; i < values_; ++i) {
       const std::string_view value = values[order[i]];
-      gaps_[i] = std::string_view(from, static_cast<std::size_t>(value.data() - from));
+      gaps_[i] = {{from, static_cast<std::size_t>(value.data() - from)}, text_end};
       is_echo[i] = is_echo_[order[i]];
       from = value.data() + value.size();
     }
     is_echo_ = is_echo;
-    gaps_[values_] = std::string_view(from, static_cast<std::size_t>(end - from));
-    separator_size_ = 0;
+    gaps_[values_] = {{from, static_cast<std::size_t>(end - from)}, text_end};
+    separator_ = {};
     learned_end_ = end;
     learned_ = true;
   }
@@ -102,11 +103,12 @@ class entry_shape {
         between.find_first_not_of(", \t\r\n") != std::string_view::npos)
       return;
     const std::size_t size = gaps_[values_].size() + between.size() + gaps_[0].size();
-    if (size > separator_.size()) return;
-    char* out = std::copy(gaps_[values_].begin(), gaps_[values_].end(), separator_.data());
+    if (size > separator_bytes_.size()) return;
+    char* out = std::copy_n(gaps_[values_].data(), gaps_[values_].size(), separator_bytes_.data());
     out = std::copy(between.begin(), between.end(), out);
-    std::copy(gaps_[0].begin(), gaps_[0].end(), out);
-    separator_size_ = size;
+    std::copy_n(gaps_[0].data(), gaps_[0].size(), out);
+    separator_ = {{separator_bytes_.data(), size},
+                  separator_bytes_.data() + separator_bytes_.size()};
   }
 
   // A clean text's run of entries. A value is all that lies before the next quote, and the bytes
@@ -118,14 +120,14 @@ class entry_shape {
     const char* const text = c.begin();
     const char* const end = c.end();
     const char* const first_entry = c.position();
-    if (!starts_with_short(first_entry, end, gaps_[0].data(), gaps_[0].size())) return false;
+    if (!starts_with_short(first_entry, end, gaps_[0])) return false;
     if (learned_end_ != nullptr) {
       learn_separator(learned_end_, first_entry);
       learned_end_ = nullptr;
     }
     const char* value_start = first_entry + gaps_[0].size();
     const char* last_entry_end = nullptr;  // after the last entry read whole
-    const std::string_view last_gap = gaps_[values_];
+    const short_literal last_gap = gaps_[values_];
     for (;;) {
       response_entry& e = entries.emplace_back();
       e.first_output = static_cast<std::uint32_t>(outputs.size());
@@ -141,20 +143,19 @@ class entry_shape {
           ++e.output_count;
         }
         if (i + 1 < values_) {
-          const std::string_view gap = gaps_[i + 1];
-          if (!starts_with_short(close, end, gap.data(), gap.size()))
+          const short_literal gap = gaps_[i + 1];
+          if (!starts_with_short(close, end, gap))
             return stop(c, entries, outputs, first_entry, last_entry_end);
           value_start = close + gap.size();
           continue;
         }
         // The last value: another entry follows, or the run ends with this one.
-        if (separator_size_ != 0 &&
-            starts_with_short(close, end, separator_.data(), separator_size_)) {
+        if (separator_.size() != 0 && starts_with_short(close, end, separator_)) {
           last_entry_end = close + last_gap.size();
-          value_start = close + separator_size_;
+          value_start = close + separator_.size();
           break;
         }
-        if (!starts_with_short(close, end, last_gap.data(), last_gap.size()))
+        if (!starts_with_short(close, end, last_gap))
           return stop(c, entries, outputs, first_entry, last_entry_end);
         c.seek(close + last_gap.size());
         return true;
@@ -201,7 +202,7 @@ class entry_shape {
     response_entry& e = entries.emplace_back();
     e.first_output = first_output;
     for (std::size_t i = 0; i < values_; ++i) {
-      if (!starts_with_short(p, end, gaps_[i].data(), gaps_[i].size()))
+      if (!starts_with_short(p, end, gaps_[i]))
         return give_up(c, start, entries, outputs, unescaped, unescaped_before);
       p += gaps_[i].size();
       // Every gap but the last ends with a value's opening quote and the next starts with its
@@ -226,7 +227,7 @@ class entry_shape {
         ++e.output_count;
       }
     }
-    if (!starts_with_short(p, end, gaps_[values_].data(), gaps_[values_].size()))
+    if (!starts_with_short(p, end, gaps_[values_]))
       return give_up(c, start, entries, outputs, unescaped, unescaped_before);
     c.seek(p + gaps_[values_].size());
     return true;
@@ -244,15 +245,14 @@ class entry_shape {
   }
 
   // gaps_[i] precedes value i; gaps_[values_] follows the last one, up to the closing brace.
-  std::array<std::string_view, max_values + 1> gaps_;
+  std::array<short_literal, max_values + 1> gaps_;
   std::array<bool, max_values> is_echo_{};
   std::size_t values_ = 0;
   bool learned_ = false;
   // Set by learn() until the next read(), which learns the separator from the bytes between.
   const char* learned_end_ = nullptr;
-  // starts_with_short() may read 16 bytes of it, whatever the size.
-  std::array<char, 48> separator_{};
-  std::size_t separator_size_ = 0;  // 0: not learned
+  std::array<char, 48> separator_bytes_{};
+  short_literal separator_;  // empty: not learned
 };
 
 // ["...", ...] into `outputs`; counts them in `e`.
@@ -318,7 +318,7 @@ bool read_body(std::string_view body, std::vector<response_entry>& entries,
           c.skip_whitespace();
           const char* begin = c.position();
           if (!read_entry(c, entries, outputs, unescaped)) return false;
-          shape.learn(begin, c.position(), entries.back(), outputs);
+          shape.learn(begin, c.position(), c.end(), entries.back(), outputs);
         } while (c.take(','));
         if (!c.take(']')) return false;
       }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -92,19 +93,28 @@ BOOST_AUTO_TEST_CASE(string_ends_are_found_from_every_start_in_every_text) {
 BOOST_AUTO_TEST_CASE(short_literals_match_as_memcmp_would_at_every_length_and_difference) {
   // Literals of 0 to 20 bytes (both sides of the one-load limit of 16), texts with 0 to 40
   // bytes left (both sides of 16), and a difference at each byte of the literal or none. The
-  // literal's storage is padded to 16 bytes, as the helper's contract asks.
-  for (std::size_t size = 0; size <= 20; ++size) {
-    std::string literal(std::max<std::size_t>(size, 16), 'x');
-    for (std::size_t i = 0; i < size; ++i) literal[i] = static_cast<char>('a' + i % 26);
-    for (std::size_t left = 0; left <= 40; ++left) {
-      for (std::size_t differ_at = 0; differ_at <= size; ++differ_at) {  // == size: none
-        std::string text(left, 'y');
-        for (std::size_t i = 0; i < std::min(size, left); ++i) text[i] = literal[i];
-        if (differ_at < std::min(size, left)) text[differ_at] = '#';
-        const bool expected = left >= size && std::memcmp(text.data(), literal.data(), size) == 0;
-        BOOST_TEST_REQUIRE(promptpack::starts_with_short(text.data(), text.data() + left,
-                                                         literal.data(), size) == expected,
-                           "size " << size << " left " << left << " differ at " << differ_at);
+  // literal's storage is exactly its bytes (so the helper must not read 16 of a shorter one:
+  // ASan's build would see it) or padded to 16, which allows the one load.
+  for (const bool padded : {false, true}) {
+    for (std::size_t size = 0; size <= 20; ++size) {
+      std::string storage(padded ? std::max<std::size_t>(size, 16) : size, 'x');
+      for (std::size_t i = 0; i < size; ++i) storage[i] = static_cast<char>('a' + i % 26);
+      const auto literal = std::make_unique<char[]>(storage.size());  // nothing readable after
+      std::copy(storage.begin(), storage.end(), literal.get());
+      const std::string_view text_of_literal(literal.get(), size);
+      for (std::size_t left = 0; left <= 40; ++left) {
+        for (std::size_t differ_at = 0; differ_at <= size; ++differ_at) {  // == size: none
+          std::string text(left, 'y');
+          for (std::size_t i = 0; i < std::min(size, left); ++i) text[i] = storage[i];
+          if (differ_at < std::min(size, left)) text[differ_at] = '#';
+          const bool expected = left >= size && std::memcmp(text.data(), storage.data(), size) == 0;
+          BOOST_TEST_REQUIRE(promptpack::starts_with_short(
+                                 text.data(), text.data() + left,
+                                 promptpack::short_literal(
+                                     text_of_literal, literal.get() + storage.size())) == expected,
+                             "size " << size << " left " << left << " differ at " << differ_at
+                                     << " padded " << padded);
+        }
       }
     }
   }

@@ -93,23 +93,45 @@ inline const char* find_string_special(const char* p, const char* end,
   return end;
 }
 
-/// True when [p, end) starts with the `size` bytes at `literal`. When both 16 bytes at `p` lie
-/// before `end` and `size` <= 16, one 16-byte compare replaces a memcmp call; the caller then
-/// promises 16 readable bytes at `literal` (a padded constant, or earlier bytes of the same text,
-/// which has them whenever `p` does).
-inline bool starts_with_short(const char* p, const char* end, const char* literal,
-                              std::size_t size) noexcept {
+/// A literal for starts_with_short(): its bytes, and whether 16 bytes can be read where they
+/// start, which allows one 16-byte compare instead of a memcmp call.
+class short_literal {
+ public:
+  constexpr short_literal() noexcept = default;
+  /// `storage_end` is the end of the storage that holds `text`: a padded constant's, or that of
+  /// the text it was taken from. Nothing past it is ever read.
+  constexpr short_literal(std::string_view text, const char* storage_end) noexcept
+      : data_(text.data()),
+        size_(text.size()),
+        one_load_(text.size() <= 16 && storage_end - text.data() >= 16) {}
+
+  constexpr const char* data() const noexcept { return data_; }
+  constexpr std::size_t size() const noexcept { return size_; }
+  constexpr std::string_view text() const noexcept { return {data_, size_}; }
+  /// At most 16 bytes, with 16 readable.
+  constexpr bool one_load() const noexcept { return one_load_; }
+
+ private:
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
+  bool one_load_ = false;
+};
+
+/// True when [p, end) starts with `literal`: one 16-byte compare when 16 bytes can be read at both.
+[[gnu::always_inline]] inline bool starts_with_short(const char* p, const char* end,
+                                                     const short_literal& literal) noexcept {
+  const std::size_t size = literal.size();
   if (static_cast<std::size_t>(end - p) < size) return false;
 #if defined(__SSE2__)
-  if (size <= 16 && end - p >= 16) {
+  if (literal.one_load() && end - p >= 16) {
     const __m128i equal =
         _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)),
-                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(literal)));
+                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(literal.data())));
     const unsigned wanted = (1u << size) - 1;
     return (static_cast<unsigned>(_mm_movemask_epi8(equal)) & wanted) == wanted;
   }
 #endif
-  return std::memcmp(p, literal, size) == 0;
+  return std::memcmp(p, literal.data(), size) == 0;
 }
 
 /// A cursor over JSON text that accepts only strings with no escapes. Each call takes one token
