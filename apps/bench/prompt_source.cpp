@@ -57,6 +57,8 @@ prompt_source prompt_source::from_file(const std::string& path) {
 }
 
 prompt_source::prompt_source(const std::vector<std::string>& texts) {
+  // at() and append() cycle through the pool by a remainder: an empty pool has none.
+  if (texts.empty()) throw std::invalid_argument("a prompt pool needs at least one prompt");
   const auto total =
       std::accumulate(texts.begin(), texts.end(), std::size_t{0},
                       [](std::size_t sum, const std::string& t) { return sum + t.size(); });

@@ -14,7 +14,7 @@ namespace promptpack::bench {
 /// making prompts costs the measured client nothing.
 class prompt_source {
  public:
-  /// `distinct` different prompts of `words` words each.
+  /// `distinct` different prompts of `words` words each. Throws std::invalid_argument for none.
   static prompt_source generated(std::size_t words, std::size_t distinct = 4096);
   /// Every line of a JSONL file in any of `run`'s input forms (prompt, messages, OpenAI batch).
   /// Throws std::invalid_argument naming the file and line when one can't be read.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,10 @@ BOOST_AUTO_TEST_CASE(append_gives_what_at_gives_across_the_wrap) {
   std::vector<std::string_view> none;
   source.append(4, 0, none);
   BOOST_TEST(none.empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_pool_is_refused_rather_than_divided_by) {
+  BOOST_CHECK_THROW(promptpack::bench::prompt_source::generated(8, 0), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(a_pool_is_json_safe_only_when_every_prompt_is) {
