@@ -343,6 +343,24 @@ BOOST_AUTO_TEST_CASE(json_safe_prompts_are_written_as_the_checked_path_writes_th
   }
 }
 
+// Short prompts are copied in overlapping moves sized by their length: every length up to well
+// past the largest move, each prompt's bytes distinct, next to neighbours that must not change.
+BOOST_AUTO_TEST_CASE(json_safe_prompts_of_every_length_are_copied_whole) {
+  std::vector<std::string> texts;
+  for (std::size_t length = 0; length <= 140; ++length) {
+    std::string text(length, ' ');
+    for (std::size_t i = 0; i < length; ++i)
+      text[i] = static_cast<char>('a' + (i * 7 + length) % 26);
+    texts.push_back(std::move(text));
+  }
+  for (std::size_t length = 0; length < texts.size(); ++length) {
+    const std::vector<std::string_view> prompts = {"x", texts[length], "y"};
+    promptpack::write_buffer out;
+    promptpack::request_writer::add_json_safe_prompts(out, prompts, true);
+    BOOST_TEST(out.view() == "\"x\",\"" + texts[length] + "\",\"y\"", "length " << length);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_prompt_that_is_not_utf8_leaves_the_body_as_it_was) {
   const promptpack::request_writer writer("m", {});
   promptpack::write_buffer out;
