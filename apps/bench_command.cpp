@@ -115,7 +115,10 @@ void run_bench(bench_flags& flags, int& exit_status) {
                                            : bench::prompt_source::from_file(flags.prompts_file);
   const auto& config = flags.client.config;
   bench::run_description run{
-      .endpoint = embedded.server ? "embedded reference endpoint" : config.endpoints[0].api_base,
+      .endpoint = embedded.server ? bench::embedded_endpoint_name(
+                                        flags.server.latency_ms, flags.server.per_prompt_us,
+                                        flags.server.per_token_us, flags.server.max_batch)
+                                  : config.endpoints[0].api_base,
       .closed_loop = flags.load.rate <= 0,
       .batch_size = config.max_batch_prompts,
       .adaptive = config.adaptive_batch,

@@ -139,6 +139,32 @@ std::string nothing_answered(const bench_result& r) {
          "errors are counted by type above)";
 }
 
+std::string embedded_endpoint_name(double latency_ms, double per_prompt_us, double per_token_us,
+                                   std::size_t max_batch) {
+  // Shortest form: 40 -> "40", 0.25 -> "0.25".
+  const auto number = [](double value) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%g", value);
+    return std::string(buf);
+  };
+  std::string costs;
+  const auto cost = [&](double value, const char* unit_and_what) {
+    if (value <= 0) return;
+    costs += (costs.empty() ? "" : " + ") + number(value) + unit_and_what;
+  };
+  cost(latency_ms, " ms a request");
+  cost(per_prompt_us, " us a prompt");
+  cost(per_token_us, " us a max_tokens step");
+  std::string name = "embedded reference endpoint (";
+  if (costs.empty()) {
+    name += "answers at once; --server-latency-ms and --server-per-prompt-us make it GPU-like";
+  } else {
+    name += "GPU-like: " + costs;
+  }
+  if (max_batch > 0) name += "; 413 above " + std::to_string(max_batch) + " prompts";
+  return name + ")";
+}
+
 void print_table(std::ostream& out, const run_description& run, const bench_result& r) {
   out << "promptpack bench: " << run.endpoint << ", " << (run.closed_loop ? "closed" : "open")
       << " loop, batch " << (run.adaptive ? std::string("auto") : std::to_string(run.batch_size))

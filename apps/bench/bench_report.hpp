@@ -11,7 +11,7 @@ namespace promptpack::bench {
 
 /// What the run was, for the report's heading and the JSON.
 struct run_description {
-  std::string endpoint;  ///< the api_base, or "embedded reference endpoint"
+  std::string endpoint;  ///< the api_base, or embedded_endpoint_name()
   bool closed_loop = true;
   std::size_t batch_size = 0;
   bool adaptive = false;  ///< --batch-size auto
@@ -25,6 +25,11 @@ struct sweep_row {
   double value = 0;
   bench_result result;
 };
+
+/// The embedded endpoint's name in the report: the latency model it runs (the reference server's
+/// `--server-*` settings), or that it answers at once and which flags make it GPU-like.
+std::string embedded_endpoint_name(double latency_ms, double per_prompt_us, double per_token_us,
+                                   std::size_t max_batch);
 
 void print_table(std::ostream& out, const run_description& run, const bench_result& result);
 /// "" when a measured prompt was answered (or none was sent); otherwise one line saying that
