@@ -22,11 +22,14 @@ repeats=${COMPARE_REPEATS:-5}
 fixed_text="This is a fixed answer from the reference endpoint."  # serve --generator fixed's, so answers weigh the same
 
 work=$(mktemp -d)
+# The fixed answer nginx serves as a file: in a directory of its own, so that only it is opened up
+# to nginx's workers (which read files as nobody when nginx starts as root).
+static=$(mktemp -d)
 server_pids=()
 cleanup() {
   for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work"
+  rm -rf "$work" "$static"
 }
 trap cleanup EXIT
 
@@ -72,14 +75,12 @@ start_promptpack_serve() {
 # nginx runs unprivileged from a prefix in $work: its pid, logs and temporary paths all live there.
 start_nginx() {
   local prefix=$work/nginx port
-  mkdir -p "$prefix/logs" "$prefix/static"
+  mkdir -p "$prefix/logs"
   "$python" -c 'import json, sys; entry = {"output": [sys.argv[2]]}
 print(json.dumps({"data": [entry] * int(sys.argv[1]), "message": "ok"}, separators=(",", ":")), end="")' \
-    "$batch" "$fixed_text" > "$prefix/static/fixed"
-  # Started as root, nginx serves files as nobody: let it through the private work directory to this one.
-  chmod a+x "$work" "$prefix"
-  chmod a+rx "$prefix/static"
-  chmod a+r "$prefix/static/fixed"
+    "$batch" "$fixed_text" > "$static/fixed"
+  chmod a+rx "$static"
+  chmod a+r "$static/fixed"
   # nginx cannot listen on port 0, so take a port the kernel just handed out and released.
   port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   cat > "$prefix/nginx.conf" <<EOF
@@ -108,7 +109,7 @@ http {
     # The issue's reference endpoint: one fixed answer of $batch entries, sent whatever the request
     # (a static file; nginx answers a POST to one with 405, which error_page turns into the file).
     location = /fixed {
-      root $prefix/static;
+      root $static;
       error_page 405 =200 \$uri;
     }
     location / {
@@ -316,7 +317,8 @@ mkdir -p "$here/results"
   echo "- load average (1, 5, 15 min): $load_before before the run, $(cut -d ' ' -f 1-3 /proc/loadavg) after" \
     "(the 100-thread clients add to it themselves)"
   echo "- command: \`$(env | grep '^COMPARE_' | sort | tr '\n' ' ')bash bench/compare.sh $build\` (\`make bench-compare\` runs it)"
-  echo "- prompts: $fast_prompts for promptpack bench and run, $aiohttp_prompts for aiohttp," \
+  echo "- prompts: $fast_prompts for promptpack bench and run ($(( (fast_prompts + batch - 1) / batch * batch ))," \
+    "whole batches, for bench against the fixed answer), $aiohttp_prompts for aiohttp," \
     "$sequential_prompts for the sequential LiteLLM pattern, $pool_prompts for the threaded ones; wrk for ${wrk_seconds} s"
   echo "- $batch prompts per request and $connections connections wherever a client batches; prompts of 7 words"\
     "(promptpack bench generates its own, of 8)"

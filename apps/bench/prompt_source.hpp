@@ -38,7 +38,6 @@ class prompt_source {
   prompt_bytes bytes() const noexcept { return bytes_; }
 
  private:
-  prompt_source() = default;
   /// Packs `texts` into one arena, viewed one by one, and sets bytes_ from them.
   explicit prompt_source(const std::vector<std::string>& texts);
 

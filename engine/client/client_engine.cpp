@@ -31,19 +31,23 @@ constexpr std::chrono::milliseconds endpoint_cooldown_cap{60000};
 // assigned first) and the redacted copies, reused per thread so that delivering allocates nothing
 // once warm. A sink's on_results may submit more prompts, which can fail a batch and bring this
 // thread back into a delivery while the outer one still hands out its arrays: the nested one gets
-// arrays of its own.
+// arrays of its own. A thread keeps arrays for at most max_kept_results: a caller's thread that
+// once failed a huge submission (at shutdown, say) does not hold its size for good.
 class delivery_scratch {
  public:
   explicit delivery_scratch(std::size_t count)
       : arrays_(busy ? nested_.emplace() : reused), claimed_(!busy) {
-    busy = true;
+    // Grown before the arrays are claimed: a resize that throws leaves them free.
     if (arrays_.results.size() < count) arrays_.results.resize(count);
     results_ = {arrays_.results.data(), count};
+    busy = true;
   }
   delivery_scratch(const delivery_scratch&) = delete;
   delivery_scratch& operator=(const delivery_scratch&) = delete;
   ~delivery_scratch() {
-    if (claimed_) busy = false;
+    if (!claimed_) return;
+    if (arrays_.results.size() > max_kept_results) std::vector<bulk_result>().swap(arrays_.results);
+    busy = false;
   }
 
   std::span<bulk_result> results() const { return results_; }
@@ -54,6 +58,7 @@ class delivery_scratch {
     std::vector<bulk_result> results;
     redacted_outputs redacted;
   };
+  static constexpr std::size_t max_kept_results = 1 << 16;
   static inline thread_local arrays reused;
   static inline thread_local bool busy = false;
 

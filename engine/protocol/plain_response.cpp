@@ -24,6 +24,11 @@ using cursor = plain_json_cursor;
 // learned entry.
 class entry_shape {
  public:
+  entry_shape() = default;
+  // The separator views the shape's own bytes: a copy's would point into the original.
+  entry_shape(const entry_shape&) = delete;
+  entry_shape& operator=(const entry_shape&) = delete;
+
   // Learns the entry [begin, end) of the text that ends at `text_end`, read into `e` and
   // `outputs`. An entry with more values than the shape holds, or with an escaped value, is not
   // learned.

@@ -55,4 +55,14 @@ BOOST_AUTO_TEST_CASE(points_stay_inside_the_picture) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_title_too_long_for_the_picture_is_squeezed_to_fit) {
+  const std::string long_title =
+      "promptpack bench: embedded reference endpoint (GPU-like: 40 ms a request + 200 us a prompt)";
+  const auto squeezed = render_sweep_chart(long_title, "batch-size", {{"1", 1, 1}});
+  BOOST_TEST(squeezed.find("textLength=\"680.0\" lengthAdjust=\"spacingAndGlyphs\">" +
+                           long_title) != std::string::npos);
+  BOOST_TEST(render_sweep_chart("t", "batch-size", {{"1", 1, 1}}).find("textLength") ==
+             std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
