@@ -12,6 +12,10 @@ batch=256
 connections=8
 # Sized so that the whole run stays under ~3 minutes on 2 cores; the environment can shorten it.
 fast_prompts=${COMPARE_PROMPTS:-2000000}
+# bench's runs are longer than run's: a run of a quarter of a second would weigh its start-up (threads,
+# connections, the prompt pool) at several percent. A multiple of the batch, for the fixed answer.
+bench_prompts=${COMPARE_BENCH_PROMPTS:-8000000}
+bench_prompts=$(( (bench_prompts + batch - 1) / batch * batch ))
 aiohttp_prompts=${COMPARE_AIOHTTP_PROMPTS:-1000000}
 sequential_prompts=${COMPARE_SEQUENTIAL_PROMPTS:-2000}
 pool_prompts=${COMPARE_POOL_PROMPTS:-20000}
@@ -178,11 +182,9 @@ run_bench() {
     return
   fi
   # No warm-up: its prompts are left out of bench's figures, but not out of the process's CPU time.
-  # The fixed-body endpoint answers $batch entries to any request: only whole batches suit it.
-  local rep prompts=$fast_prompts
-  [ "$endpoint" != nginx-fixed ] || prompts=$(( (fast_prompts + batch - 1) / batch * batch ))
+  local rep
   for rep in $(seq "$repeats"); do
-    timed "$name-$rep" "$bin" bench --api-base "$url" --prompts "$prompts" --batch-size "$batch" \
+    timed "$name-$rep" "$bin" bench --api-base "$url" --prompts "$bench_prompts" --batch-size "$batch" \
       --connections "$connections" --warmup 0 --json "$work/$name-$rep.json" ||
       { failed "$endpoint" "$client" "$name-$rep"; return; }
   done
@@ -317,8 +319,8 @@ mkdir -p "$here/results"
   echo "- load average (1, 5, 15 min): $load_before before the run, $(cut -d ' ' -f 1-3 /proc/loadavg) after" \
     "(the 100-thread clients add to it themselves)"
   echo "- command: \`$(env | grep '^COMPARE_' | sort | tr '\n' ' ')bash bench/compare.sh $build\` (\`make bench-compare\` runs it)"
-  echo "- prompts: $fast_prompts for promptpack bench and run ($(( (fast_prompts + batch - 1) / batch * batch ))," \
-    "whole batches, for bench against the fixed answer), $aiohttp_prompts for aiohttp," \
+  echo "- prompts: $bench_prompts for promptpack bench (whole batches, for the fixed answer), $fast_prompts lines for run," \
+    "$aiohttp_prompts for aiohttp," \
     "$sequential_prompts for the sequential LiteLLM pattern, $pool_prompts for the threaded ones; wrk for ${wrk_seconds} s"
   echo "- $batch prompts per request and $connections connections wherever a client batches; prompts of 7 words"\
     "(promptpack bench generates its own, of 8)"
