@@ -48,7 +48,7 @@ demo: build
 bench: build
 	@bash bench/run_all.sh $(BUILD_DIR)
 
-# promptpack beside wrk, aiohttp and LiteLLM's request pattern, against the same two endpoints;
+# promptpack beside wrk, aiohttp and LiteLLM's request pattern, against the same three endpoints;
 # the table also goes to bench/results/compare-latest.md.
 bench-compare: build
 	@bash scripts/setup-bench.sh
