@@ -140,13 +140,7 @@ class entry_shape {
         const char* close = find_quote(value_start, end, text);
         if (close == nullptr) return stop(c, entries, outputs, first_entry, last_entry_end);
         const std::string_view value(value_start, static_cast<std::size_t>(close - value_start));
-        if (is_echo_[i]) {
-          e.echo = value;
-          e.has_echo = true;
-        } else {
-          outputs.push_back(value);
-          ++e.output_count;
-        }
+        keep(i, value, e, outputs);
         if (i + 1 < values_) {
           const short_literal gap = gaps_[i + 1];
           if (!starts_with_short(close, end, gap))
@@ -165,6 +159,18 @@ class entry_shape {
         c.seek(close + last_gap.size());
         return true;
       }
+    }
+  }
+
+  // Value i of an entry: its echoed prompt, or its next output.
+  void keep(std::size_t i, std::string_view value, response_entry& e,
+            std::vector<std::string_view>& outputs) const {
+    if (is_echo_[i]) {
+      e.echo = value;
+      e.has_echo = true;
+    } else {
+      outputs.push_back(value);
+      ++e.output_count;
     }
   }
 
@@ -224,13 +230,7 @@ class entry_shape {
           return give_up(c, start, entries, outputs, unescaped, unescaped_before);
         p = c.position() - 1;
       }
-      if (is_echo_[i]) {
-        e.echo = value;
-        e.has_echo = true;
-      } else {
-        outputs.push_back(value);
-        ++e.output_count;
-      }
+      keep(i, value, e, outputs);
     }
     if (!starts_with_short(p, end, gaps_[values_]))
       return give_up(c, start, entries, outputs, unescaped, unescaped_before);
